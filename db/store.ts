@@ -1,0 +1,367 @@
+// The store: every SQL statement of newsdedup lives here, prepared once. Callers group writes
+// with `transaction` (one per batch).
+import Database from 'better-sqlite3';
+import { migrate } from './migrate.ts';
+
+export interface ArticleInput {
+  id: string;
+  source?: string | null;
+  url?: string | null;
+  title?: string | null;
+  lang: string;
+  publishedAt?: string | null;
+  contentHash: string;
+  text: string;
+}
+
+export interface StoredArticle extends ArticleInput {
+  rowid: number;
+  clusterId: number;
+  ingestedAt: string;
+}
+
+export interface StoredWindow {
+  idx: number;
+  start: number;
+  end: number;
+  tokens: number;
+  vector: Float32Array;
+}
+
+export interface MatchRecord {
+  articleId: string;
+  matchedId: string;
+  clusterId: number;
+  score: number;
+  method: string;
+  decision: string;
+}
+
+export interface ClusterSummary {
+  id: number;
+  size: number;
+  canonical: { id: string; title: string | null; lang: string; publishedAt: string | null } | null;
+  languages: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ClusterMember {
+  id: string;
+  title: string | null;
+  lang: string;
+  source: string | null;
+  publishedAt: string | null;
+}
+
+interface ArticleRow {
+  rowid: number;
+  id: string;
+  source: string | null;
+  url: string | null;
+  title: string | null;
+  lang: string;
+  published_at: string | null;
+  ingested_at: string;
+  content_hash: string;
+  text: string;
+  cluster_id: number;
+}
+
+export function toBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export function fromBlob(b: Buffer): Float32Array {
+  // Copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment.
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+function toArticle(r: ArticleRow): StoredArticle {
+  return {
+    rowid: r.rowid,
+    id: r.id,
+    source: r.source,
+    url: r.url,
+    title: r.title,
+    lang: r.lang,
+    publishedAt: r.published_at,
+    ingestedAt: r.ingested_at,
+    contentHash: r.content_hash,
+    text: r.text,
+    clusterId: r.cluster_id,
+  };
+}
+
+const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id';
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly s;
+
+  constructor(
+    readonly path: string,
+    opts: { readonly?: boolean } = {},
+  ) {
+    this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    const p = (sql: string) => this.db.prepare(sql);
+    this.s = {
+      getModel: p('SELECT model_id AS modelId, dim FROM model WHERE singleton = 1'),
+      setModel: p(`INSERT INTO model (singleton, model_id, dim, recorded_at) VALUES (1, ?, ?, ?)
+                   ON CONFLICT(singleton) DO UPDATE SET model_id = excluded.model_id, dim = excluded.dim, recorded_at = excluded.recorded_at`),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
+      articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
+      articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
+      vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
+      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector)
+                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector)`),
+      updateArticle: p(`UPDATE articles SET source = @source, url = @url, title = @title, lang = @lang, published_at = @publishedAt,
+                        ingested_at = @ingestedAt, content_hash = @contentHash, text = @text, cluster_id = @clusterId, vector = @vector
+                        WHERE rowid = @rowid`),
+      setVector: p('UPDATE articles SET vector = ? WHERE rowid = ?'),
+      deleteWindows: p('DELETE FROM windows WHERE article_rowid = ?'),
+      insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, vector) VALUES (?, ?, ?, ?, ?, ?)'),
+      windowsOf: p('SELECT idx, start, end, tokens, vector FROM windows WHERE article_rowid = ? ORDER BY idx'),
+      deleteMatchesOf: p('DELETE FROM matches WHERE article_id = ?'),
+      insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, decision, created_at)
+                      VALUES (@articleId, @matchedId, @clusterId, @score, @method, @decision, @createdAt)`),
+      matchesOfCluster: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, decision
+                           FROM matches WHERE cluster_id = ? ORDER BY id`),
+      createCluster: p('INSERT INTO clusters (size, created_at, updated_at) VALUES (0, ?, ?)'),
+      mergedInto: p('SELECT merged_into AS mergedInto FROM clusters WHERE id = ?'),
+      moveMembers: p('UPDATE articles SET cluster_id = ? WHERE cluster_id = ?'),
+      moveMatches: p('UPDATE matches SET cluster_id = ? WHERE cluster_id = ?'),
+      markMerged: p('UPDATE clusters SET merged_into = ?, size = 0, canonical = NULL, updated_at = ? WHERE id = ?'),
+      refreshCluster: p(`UPDATE clusters SET
+                           size = (SELECT count(*) FROM articles WHERE cluster_id = @id),
+                           canonical = (SELECT rowid FROM articles WHERE cluster_id = @id
+                                        ORDER BY published_at IS NULL, published_at, rowid LIMIT 1),
+                           updated_at = @now
+                         WHERE id = @id`),
+      clusterById: p(`SELECT c.id, c.size, c.created_at AS createdAt, c.updated_at AS updatedAt,
+                             a.id AS canonicalId, a.title AS canonicalTitle, a.lang AS canonicalLang, a.published_at AS canonicalPublished,
+                             (SELECT group_concat(DISTINCT lang) FROM (SELECT lang FROM articles WHERE cluster_id = c.id ORDER BY lang)) AS langs
+                      FROM clusters c LEFT JOIN articles a ON a.rowid = c.canonical WHERE c.id = ?`),
+      clusterIds: p('SELECT id FROM clusters WHERE merged_into IS NULL AND size >= ? ORDER BY id'),
+      members: p(`SELECT id, title, lang, source, published_at AS publishedAt FROM articles WHERE cluster_id = ?
+                  ORDER BY published_at IS NULL, published_at, rowid`),
+      exportRows: p(`SELECT a.id, a.cluster_id AS cluster, c2.id AS canonical, a.lang
+                     FROM articles a JOIN clusters c ON c.id = a.cluster_id LEFT JOIN articles c2 ON c2.rowid = c.canonical
+                     ORDER BY a.cluster_id, a.rowid`),
+      rowids: p('SELECT rowid FROM articles ORDER BY rowid').pluck(),
+      allVectors: p('SELECT rowid, vector FROM articles ORDER BY rowid'),
+      counts: p(`SELECT (SELECT count(*) FROM articles) AS articles,
+                        (SELECT count(*) FROM clusters WHERE merged_into IS NULL AND size > 0) AS clusters,
+                        (SELECT count(*) FROM clusters WHERE merged_into IS NULL AND size > 1) AS multiClusters,
+                        (SELECT count(*) FROM matches) AS matches,
+                        (SELECT count(*) FROM windows) AS windows`),
+      languages: p('SELECT lang, count(*) AS n FROM articles GROUP BY lang ORDER BY n DESC'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  getModel(): { modelId: string; dim: number } | undefined {
+    return this.s.getModel.get() as { modelId: string; dim: number } | undefined;
+  }
+
+  setModel(modelId: string, dim: number): void {
+    this.s.setModel.run(modelId, dim, new Date().toISOString());
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.s.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.s.setMeta.run(key, value);
+  }
+
+  /** A counter bumped by every committed write batch: an index file saved at another generation is stale. */
+  generation(): number {
+    return Number(this.getMeta('generation') ?? 0);
+  }
+
+  bumpGeneration(): number {
+    const next = this.generation() + 1;
+    this.setMeta('generation', String(next));
+    return next;
+  }
+
+  articleById(id: string): StoredArticle | undefined {
+    const r = this.s.articleById.get(id) as ArticleRow | undefined;
+    return r && toArticle(r);
+  }
+
+  articleByRowid(rowid: number): StoredArticle | undefined {
+    const r = this.s.articleByRowid.get(rowid) as ArticleRow | undefined;
+    return r && toArticle(r);
+  }
+
+  articleByHash(hash: string): StoredArticle | undefined {
+    const r = this.s.articleByHash.get(hash) as ArticleRow | undefined;
+    return r && toArticle(r);
+  }
+
+  vectorOf(rowid: number): Float32Array | undefined {
+    const r = this.s.vectorOf.get(rowid) as { vector: Buffer } | undefined;
+    return r && fromBlob(r.vector);
+  }
+
+  windowsOf(rowid: number): StoredWindow[] {
+    return (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer })[]).map((w) => ({
+      ...w,
+      vector: fromBlob(w.vector),
+    }));
+  }
+
+  /** Inserts a new article, or rewrites the one with this rowid; replaces its windows. Returns the rowid. */
+  writeArticle(a: ArticleInput, clusterId: number, vector: Float32Array, windows: Omit<StoredWindow, 'idx'>[], rowid?: number): number {
+    const row = {
+      id: a.id,
+      source: a.source ?? null,
+      url: a.url ?? null,
+      title: a.title ?? null,
+      lang: a.lang,
+      publishedAt: a.publishedAt ?? null,
+      ingestedAt: new Date().toISOString(),
+      contentHash: a.contentHash,
+      text: a.text,
+      clusterId,
+      vector: toBlob(vector),
+    };
+    if (rowid === undefined) {
+      rowid = Number(this.s.insertArticle.run(row).lastInsertRowid);
+    } else {
+      this.s.updateArticle.run({ ...row, rowid });
+      this.s.deleteWindows.run(rowid);
+    }
+    this.insertWindows(rowid, windows);
+    return rowid;
+  }
+
+  private insertWindows(rowid: number, windows: Omit<StoredWindow, 'idx'>[]): void {
+    windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, toBlob(w.vector)));
+  }
+
+  /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
+  replaceVectors(rowid: number, vector: Float32Array, windows: Omit<StoredWindow, 'idx'>[]): void {
+    this.s.setVector.run(toBlob(vector), rowid);
+    this.s.deleteWindows.run(rowid);
+    this.insertWindows(rowid, windows);
+  }
+
+  rowids(): number[] {
+    return this.s.rowids.all() as number[];
+  }
+
+  deleteMatchesOf(articleId: string): void {
+    this.s.deleteMatchesOf.run(articleId);
+  }
+
+  addMatch(m: MatchRecord): void {
+    this.s.insertMatch.run({ ...m, createdAt: new Date().toISOString() });
+  }
+
+  matchesOfCluster(clusterId: number): MatchRecord[] {
+    return this.s.matchesOfCluster.all(clusterId) as MatchRecord[];
+  }
+
+  createCluster(): number {
+    const now = new Date().toISOString();
+    return Number(this.s.createCluster.run(now, now).lastInsertRowid);
+  }
+
+  /** Follows merge links to the cluster that now holds the members. */
+  resolveCluster(id: number): number {
+    for (let hops = 0; hops < 1000; hops++) {
+      const r = this.s.mergedInto.get(id) as { mergedInto: number | null } | undefined;
+      if (!r?.mergedInto) return id;
+      id = r.mergedInto;
+    }
+    throw new Error(`cluster merge chain from ${id} does not end`);
+  }
+
+  /** Moves every member and match of `from` into `into`; `from` keeps its id as a pointer to `into`. */
+  mergeCluster(into: number, from: number): void {
+    const now = new Date().toISOString();
+    this.s.moveMembers.run(into, from);
+    this.s.moveMatches.run(into, from);
+    this.s.markMerged.run(into, now, from);
+  }
+
+  /** Recomputes size and canonical article (earliest published_at, else first ingested). */
+  refreshCluster(id: number): void {
+    this.s.refreshCluster.run({ id, now: new Date().toISOString() });
+  }
+
+  cluster(id: number): ClusterSummary | undefined {
+    const r = this.s.clusterById.get(id) as
+      | {
+          id: number;
+          size: number;
+          createdAt: string;
+          updatedAt: string;
+          canonicalId: string | null;
+          canonicalTitle: string | null;
+          canonicalLang: string | null;
+          canonicalPublished: string | null;
+          langs: string | null;
+        }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      size: r.size,
+      canonical: r.canonicalId
+        ? { id: r.canonicalId, title: r.canonicalTitle, lang: r.canonicalLang!, publishedAt: r.canonicalPublished }
+        : null,
+      languages: r.langs ? r.langs.split(',') : [],
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    };
+  }
+
+  clusterIds(minSize = 1): number[] {
+    return (this.s.clusterIds.all(minSize) as { id: number }[]).map((r) => r.id);
+  }
+
+  members(clusterId: number): ClusterMember[] {
+    return this.s.members.all(clusterId) as ClusterMember[];
+  }
+
+  exportRows(): { id: string; cluster: number; canonical: string; lang: string }[] {
+    return this.s.exportRows.all() as { id: string; cluster: number; canonical: string; lang: string }[];
+  }
+
+  *vectors(): IterableIterator<{ rowid: number; vector: Float32Array }> {
+    for (const r of this.s.allVectors.iterate() as IterableIterator<{ rowid: number; vector: Buffer }>) {
+      yield { rowid: r.rowid, vector: fromBlob(r.vector) };
+    }
+  }
+
+  counts(): { articles: number; clusters: number; multiClusters: number; matches: number; windows: number } {
+    return this.s.counts.get() as { articles: number; clusters: number; multiClusters: number; matches: number; windows: number };
+  }
+
+  languages(): { lang: string; n: number }[] {
+    return this.s.languages.all() as { lang: string; n: number }[];
+  }
+}

@@ -1,0 +1,295 @@
+// The embedder: loads any feature-extraction model in transformers.js layout (a local folder or a
+// hub id) and turns articles into one document vector plus one vector per window (title,
+// paragraphs, or pieces of over-long paragraphs), all L2-normalised.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { ModelLoadError } from '../worker/errors.ts';
+
+export interface EmbedderOptions {
+  /** Local folder in transformers.js layout. Takes precedence over `model`. */
+  modelDir?: string;
+  /** Hub id (e.g. Xenova/multilingual-e5-small), resolved through the transformers.js cache. */
+  model?: string;
+  /** Which ONNX file: fp32 → onnx/model.onnx, q8 → onnx/model_quantized.onnx. Default: the model's own choice. */
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4';
+  /** Folder where hub downloads are cached. */
+  cacheDir?: string;
+  /** Allow downloads from the hub (off: everything must be on disk). */
+  allowRemote?: boolean;
+  /** Upper bound on padded tokens per ONNX run, to keep memory flat whatever the batch. */
+  maxTokensPerRun?: number;
+}
+
+export interface DocumentInput {
+  title?: string;
+  text: string;
+  lang?: string;
+}
+
+export interface WindowEmbedding {
+  /** Character offsets into `documentText(doc)`. */
+  start: number;
+  end: number;
+  tokens: number;
+  vector: Float32Array;
+}
+
+export interface DocumentEmbedding {
+  vector: Float32Array;
+  windows: WindowEmbedding[];
+  tokens: number;
+}
+
+/** Model-specific settings read from the model folder (newsdedup.json, sentence-transformers files). */
+interface ModelSettings {
+  dtype?: EmbedderOptions['dtype'];
+  windowTokens: number;
+  prompt: string;
+  pooling: 'mean' | 'cls';
+  languageMeans: Map<string, Float32Array>;
+  thresholds: Record<string, number>;
+}
+
+/** The text the windows' offsets refer to: title, a blank line, then the body. */
+export function documentText(doc: Pick<DocumentInput, 'title' | 'text'>): string {
+  const title = doc.title?.trim();
+  return title ? `${title}\n\n${doc.text}` : doc.text;
+}
+
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
+
+/**
+ * Splits a document into windows on paragraph boundaries. Paragraphs shorter than `minChars` are
+ * merged into the next one (a lone "Read more" makes a poor passage); paragraphs longer than
+ * `maxChars` are cut at sentence ends, so each window fits the model's length.
+ */
+export function splitWindows(text: string, maxChars: number, minChars = 80): { start: number; end: number }[] {
+  const paragraphs: { start: number; end: number }[] = [];
+  const re = /[^\n]+/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const lead = m[0].length - m[0].trimStart().length;
+    const body = m[0].trim();
+    if (body) paragraphs.push({ start: m.index + lead, end: m.index + lead + body.length });
+  }
+  const pieces: { start: number; end: number }[] = [];
+  for (const p of paragraphs) {
+    let start = p.start;
+    while (p.end - start > maxChars) {
+      const slice = text.slice(start, start + maxChars);
+      // Last sentence end inside the slice, else the last space, else a hard cut.
+      let cut = Math.max(slice.lastIndexOf('. '), slice.lastIndexOf('。'), slice.lastIndexOf('! '), slice.lastIndexOf('? '));
+      if (cut < maxChars / 3) cut = slice.lastIndexOf(' ');
+      const end = cut < maxChars / 3 ? start + maxChars : start + cut + 1;
+      pieces.push({ start, end });
+      start = end;
+      while (start < p.end && /\s/.test(text[start]!)) start++;
+    }
+    if (start < p.end) pieces.push({ start, end: p.end });
+  }
+  const windows: { start: number; end: number }[] = [];
+  let open: { start: number; end: number } | undefined;
+  for (const piece of pieces) {
+    if (open && open.end - open.start < minChars && piece.end - open.start <= maxChars) {
+      open.end = piece.end;
+    } else {
+      if (open) windows.push(open);
+      open = { ...piece };
+    }
+  }
+  if (open) windows.push(open);
+  return windows;
+}
+
+function l2normalize(v: Float32Array): Float32Array {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += v[i]! * v[i]!;
+  n = Math.sqrt(n);
+  if (n > 0) for (let i = 0; i < v.length; i++) v[i]! /= n;
+  return v;
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : undefined;
+}
+
+function readSettings(dir: string | undefined, modelId: string): ModelSettings {
+  const own = dir ? readJson(join(dir, 'newsdedup.json')) : undefined;
+  const st = dir ? readJson(join(dir, 'config_sentence_transformers.json')) : undefined;
+  const pooling = dir ? readJson(join(dir, '1_Pooling', 'config.json')) : undefined;
+  const prompts = (st?.prompts ?? {}) as Record<string, string>;
+  // e5 models are trained with "query: " / "passage: " prefixes; their authors recommend
+  // "query: " on both sides for symmetric tasks such as bitext mining and dedup.
+  const e5 = /(^|[/-])e5([-_/]|$)/i.test(modelId);
+  const prompt = (own?.prompt as string | undefined) ?? prompts.query ?? (e5 ? 'query: ' : '');
+  const languageMeans = new Map<string, Float32Array>();
+  const meansFile = own?.language_means as string | undefined;
+  if (dir && meansFile) {
+    const means = JSON.parse(readFileSync(join(dir, meansFile), 'utf8')) as Record<string, number[]>;
+    for (const [lang, v] of Object.entries(means)) languageMeans.set(lang, Float32Array.from(v));
+  }
+  return {
+    dtype: own?.dtype as ModelSettings['dtype'],
+    windowTokens: (own?.window_tokens as number | undefined) ?? 256,
+    prompt,
+    pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',
+    languageMeans,
+    thresholds: (own?.thresholds ?? {}) as Record<string, number>,
+  };
+}
+
+export class Embedder {
+  /** Identity recorded in the database: the model's name plus the ONNX variant. */
+  readonly id: string;
+  readonly dim: number;
+  readonly maxLength: number;
+  private readonly maxTokensPerRun: number;
+
+  /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
+  get recommendedThresholds(): Record<string, number> {
+    return this.settings.thresholds;
+  }
+
+  private constructor(
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly model: PreTrainedModel,
+    private readonly settings: ModelSettings,
+    id: string,
+    dim: number,
+    maxTokensPerRun: number,
+  ) {
+    this.id = id;
+    this.dim = dim;
+    const configured = tokenizer.model_max_length;
+    this.maxLength = Number.isFinite(configured) && configured > 0 && configured < 100_000 ? configured : 512;
+    this.maxTokensPerRun = maxTokensPerRun;
+  }
+
+  static async load(opts: EmbedderOptions): Promise<Embedder> {
+    const source = opts.modelDir ?? opts.model;
+    if (!source) throw new ModelLoadError('no model given: set modelDir (--model-dir) or model (--model)', '');
+    // transformers.js reads a string with a slash in it as a hub id, so a local folder must be absolute.
+    const dir = opts.modelDir ? resolve(opts.modelDir) : undefined;
+    if (dir && !existsSync(join(dir, 'config.json'))) {
+      throw new ModelLoadError(`model folder ${dir} has no config.json (expected transformers.js layout)`, dir);
+    }
+    env.allowRemoteModels = opts.allowRemote ?? false;
+    env.allowLocalModels = true;
+    if (opts.cacheDir) env.cacheDir = opts.cacheDir;
+    const name = dir ?? opts.model!;
+    const modelName = dir ? (readJson(join(dir, 'config.json'))?._name_or_path as string | undefined) ?? basename(dir) : opts.model!;
+    const settings = readSettings(dir, modelName);
+    const dtype = opts.dtype ?? settings.dtype ?? (dir && !existsSync(join(dir, 'onnx', 'model.onnx')) ? 'q8' : 'fp32');
+    let tokenizer: PreTrainedTokenizer;
+    let model: PreTrainedModel;
+    try {
+      tokenizer = await AutoTokenizer.from_pretrained(name);
+      model = await AutoModel.from_pretrained(name, { dtype });
+    } catch (err) {
+      const hint = opts.allowRemote ? '' : ' (downloads are off: pass a local folder with --model-dir, or allow remote models)';
+      throw new ModelLoadError(`cannot load model ${name}: ${(err as Error).message}${hint}`, name, { cause: err });
+    }
+    const probe = await new Embedder(tokenizer, model, settings, '', 0, opts.maxTokensPerRun ?? 16_384).runBatch(['dimension probe']);
+    const dim = probe[0]!.vector.length;
+    return new Embedder(tokenizer, model, settings, `${modelName}@${dtype}`, dim, opts.maxTokensPerRun ?? 16_384);
+  }
+
+  /** Embeds short texts as single windows (sentences, queries, passages). */
+  async embedTexts(texts: string[], langs: (string | undefined)[] = []): Promise<Float32Array[]> {
+    const pooled = await this.pooledInOrder(texts);
+    return pooled.map((p, i) => this.finish(p.vector, langs[i]));
+  }
+
+  /** Embeds articles: windows over the document text, and a document vector built from all of them. */
+  async embedDocuments(docs: DocumentInput[]): Promise<DocumentEmbedding[]> {
+    const maxChars = this.windowChars();
+    const layout = docs.map((doc) => {
+      const text = documentText(doc);
+      return { text, spans: splitWindows(text, maxChars(text)) };
+    });
+    const flat = layout.flatMap((l) => l.spans.map((s) => l.text.slice(s.start, s.end)));
+    const pooled = await this.pooledInOrder(flat);
+    let k = 0;
+    return layout.map((l, d) => {
+      const lang = docs[d]!.lang;
+      const sum = new Float64Array(this.dim);
+      let tokens = 0;
+      const windows = l.spans.map((span) => {
+        const p = pooled[k++]!;
+        for (let j = 0; j < this.dim; j++) sum[j]! += p.vector[j]! * p.tokens;
+        tokens += p.tokens;
+        return { ...span, tokens: p.tokens, vector: this.finish(Float32Array.from(p.vector), lang) };
+      });
+      const mean = new Float32Array(this.dim);
+      for (let j = 0; j < this.dim; j++) mean[j] = tokens > 0 ? sum[j]! / tokens : 0;
+      return { vector: this.finish(mean, lang), windows, tokens };
+    });
+  }
+
+  private windowChars(): (text: string) => number {
+    const tokens = Math.min(this.settings.windowTokens, this.maxLength);
+    // About 4 characters per token in alphabetic scripts, about 1 in CJK.
+    return (text) => {
+      const cjk = (text.match(CJK)?.length ?? 0) / Math.max(1, text.length);
+      return Math.max(64, Math.floor(tokens * (cjk > 0.3 ? 1 : 4)));
+    };
+  }
+
+  /** Subtracts the language's mean (when the model ships one) and L2-normalises. */
+  private finish(v: Float32Array, lang: string | undefined): Float32Array {
+    const mean = lang ? this.settings.languageMeans.get(lang) : undefined;
+    if (mean) for (let j = 0; j < v.length; j++) v[j]! -= mean[j]!;
+    return l2normalize(v);
+  }
+
+  /** Pooled (not yet normalised) vectors in input order, computed in length-sorted runs to limit padding. */
+  private async pooledInOrder(texts: string[]): Promise<{ vector: Float32Array; tokens: number }[]> {
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const out: { vector: Float32Array; tokens: number }[] = new Array(texts.length);
+    let i = 0;
+    while (i < order.length) {
+      // Rough token estimate from the longest text of the run (the last, as they are sorted).
+      let j = i + 1;
+      while (j < order.length && (j - i + 1) * Math.min(this.maxLength, texts[order[j]!]!.length / 2 + 2) <= this.maxTokensPerRun) j++;
+      const run = order.slice(i, j);
+      const pooled = await this.runBatch(run.map((idx) => this.settings.prompt + texts[idx]!));
+      run.forEach((idx, r) => (out[idx] = pooled[r]!));
+      i = j;
+    }
+    return out;
+  }
+
+  private async runBatch(texts: string[]): Promise<{ vector: Float32Array; tokens: number }[]> {
+    const inputs = this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength });
+    const outputs = (await this.model(inputs)) as Record<string, Tensor>;
+    const mask = inputs.attention_mask as Tensor;
+    const [batch, seq] = mask.dims as [number, number];
+    const maskData = mask.data as BigInt64Array;
+    const counts = new Array<number>(batch).fill(0);
+    for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) if (maskData[b * seq + s]) counts[b]!++;
+    const pooledOut = outputs.sentence_embedding;
+    if (pooledOut && this.settings.pooling === 'mean') {
+      const dim = pooledOut.dims[1]!;
+      const data = pooledOut.data as Float32Array;
+      return counts.map((tokens, b) => ({ vector: data.slice(b * dim, (b + 1) * dim), tokens }));
+    }
+    const hidden = outputs.last_hidden_state ?? outputs.token_embeddings;
+    if (!hidden) throw new ModelLoadError(`model output has neither sentence_embedding nor last_hidden_state`, this.id);
+    const dim = hidden.dims[2]!;
+    const data = hidden.data as Float32Array;
+    return counts.map((tokens, b) => {
+      const v = new Float32Array(dim);
+      if (this.settings.pooling === 'cls') {
+        v.set(data.subarray(b * seq * dim, b * seq * dim + dim));
+      } else {
+        for (let s = 0; s < seq; s++) {
+          if (!maskData[b * seq + s]) continue;
+          const off = (b * seq + s) * dim;
+          for (let j = 0; j < dim; j++) v[j]! += data[off + j]!;
+        }
+        for (let j = 0; j < dim; j++) v[j]! /= Math.max(1, tokens);
+      }
+      return { vector: v, tokens };
+    });
+  }
+}

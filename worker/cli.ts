@@ -1,0 +1,328 @@
+// The command-line face: parses flags (commander), builds the config once, runs one command.
+// Exit codes: 0 success, 1 some inputs were rejected (or the run failed), 2 usage error.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { ClusterSummary, Store } from '../db/store.ts';
+import { checkArticle, type CheckReport } from './check.ts';
+import { type Config, loadConfig } from './config.ts';
+import { indexPath, openContext, openStore } from './context.ts';
+import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
+import { evaluateFile, type EvalReport } from './evaluate.ts';
+import { articleFromJson, type InputItem, readInputs } from './input.ts';
+import { createLogger, type Logger } from './log.ts';
+import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
+import { reembedAll } from './reembed.ts';
+
+interface CommonFlags {
+  db?: string;
+  modelDir?: string;
+  model?: string;
+  dtype?: string;
+  config?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+type Out = { write(s: string): void };
+
+export interface CliIo {
+  stdout: Out;
+  stderr: Out;
+  stdin: NodeJS.ReadableStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('--db <file>', 'SQLite database (the vector index is kept beside it as <file>.hnsw)', undefined)
+    .option('--model-dir <dir>', 'local model folder in transformers.js layout (env NEWSDEDUP_MODEL_DIR); default: the bundled model')
+    .option('--model <id>', 'hub model id, e.g. Xenova/multilingual-e5-small (env NEWSDEDUP_MODEL; needs a download or a filled cache)')
+    .addOption(new Option('--dtype <dtype>', 'ONNX variant to load').choices(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']))
+    .option('--config <file>', 'config file (default ./newsdedup.config.json; env NEWSDEDUP_CONFIG)')
+    .option('--json', 'machine-readable JSON on stdout')
+    .addOption(new Option('--log-level <level>', 'log level (env NEWSDEDUP_LOG_LEVEL)').choices(['debug', 'info', 'warn', 'error', 'silent']));
+}
+
+function buildConfig(flags: CommonFlags, io: CliIo): Config {
+  return loadConfig({
+    flags: Object.fromEntries(
+      Object.entries({ db: flags.db, modelDir: flags.modelDir, model: flags.model, dtype: flags.dtype, logLevel: flags.logLevel }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ),
+    configFile: flags.config,
+    env: io.env,
+    cwd: io.cwd,
+  });
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function clusterBlock(store: Store, c: ClusterSummary, io: CliIo): void {
+  const canonical = c.canonical ? `${c.canonical.id}${c.canonical.title ? ` "${c.canonical.title}"` : ''}` : '-';
+  io.stdout.write(`cluster ${c.id}: ${c.size} article${c.size === 1 ? '' : 's'} [${c.languages.join(', ')}], canonical ${canonical}\n`);
+  for (const m of store.members(c.id)) io.stdout.write(`  ${m.id}  ${m.lang}  ${m.title ?? ''}\n`);
+}
+
+function clusterJson(store: Store, c: ClusterSummary) {
+  return { ...c, members: store.members(c.id) };
+}
+
+function progressPrinter(io: CliIo, enabled: boolean): ((p: Progress) => void) | undefined {
+  if (!enabled) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 500) return;
+    last = now;
+    const rate = p.done / Math.max(0.001, p.elapsedMs / 1000);
+    io.stderr.write(`\r${p.done} articles, ${p.rejected} rejected, ${rate.toFixed(0)}/s   `);
+  };
+}
+
+async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
+  if (path !== '-') {
+    for await (const item of readInputs([path])) return item;
+    throw new UsageError(`${path} holds no article`);
+  }
+  // On stdin a draft may be JSON (one article) or plain text (first line = title).
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const content = Buffer.concat(chunks).toString('utf8');
+  if (/^\s*\{/.test(content)) {
+    try {
+      return articleFromJson(JSON.parse(content), '<stdin>');
+    } catch (err) {
+      return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
+    }
+  }
+  const lines = content.split(/\r?\n/);
+  const first = lines.findIndex((l) => l.trim());
+  if (first < 0) return { ok: false, error: new InputError('empty draft', '<stdin>') };
+  return { ok: true, article: { id: 'draft', title: lines[first]!.trim(), text: lines.slice(first + 1).join('\n') || lines[first]!, origin: { file: '<stdin>' } } };
+}
+
+function printCheck(r: CheckReport, io: CliIo): void {
+  const a = r.article;
+  io.stdout.write(`${a.id} [${a.lang}] ${a.title ?? ''}\n`);
+  if (r.decision.action === 'new') io.stdout.write('verdict: original (no stored article is a copy or translation of it)\n');
+  else {
+    const best = r.decision.evidence[0]!;
+    io.stdout.write(`verdict: duplicate of ${best.articleId} (cluster ${r.decision.clusterId}, score ${best.score.toFixed(3)}, ${best.method})\n`);
+  }
+  for (const m of r.matches) {
+    io.stdout.write(
+      `\n${m.qualifies ? '*' : ' '} ${m.id} [${m.lang}] score ${m.score.toFixed(3)} cluster ${m.cluster}${m.crossLanguage ? ' (other language)' : ''}: ${m.title ?? ''}\n`,
+    );
+    io.stdout.write(`    passages: ${m.coverage.draft} of the draft's windows match ${m.coverage.stored} of this article's\n`);
+    for (const p of m.passages.slice(0, 5)) {
+      io.stdout.write(`    ${p.score.toFixed(2)}  draft: ${p.draft.text.slice(0, 100)}\n          stored: ${p.stored.text.slice(0, 100)}\n`);
+    }
+  }
+}
+
+function printEval(r: EvalReport, io: CliIo): void {
+  const m = r.metrics;
+  io.stdout.write(`${r.file}: ${m.articles} articles, model ${r.model}, ${r.seconds.toFixed(1)} s\n`);
+  io.stdout.write(`B-cubed   precision ${pct(m.bcubed.precision)}  recall ${pct(m.bcubed.recall)}  F1 ${pct(m.bcubed.f1)}\n`);
+  io.stdout.write(
+    `pairwise  precision ${pct(m.pairwise.precision)}  recall ${pct(m.pairwise.recall)}  F1 ${pct(m.pairwise.f1)}  ` +
+      `(${m.pairwise.correctPairs} correct of ${m.pairwise.predictedPairs} predicted, ${m.pairwise.goldPairs} gold pairs)\n`,
+  );
+  io.stdout.write(`cross-language pair recall ${pct(m.crossLanguage.recall)} (${m.crossLanguage.found}/${m.crossLanguage.goldPairs})\n`);
+  io.stdout.write(`same-language pair recall  ${pct(m.sameLanguage.recall)} (${m.sameLanguage.found}/${m.sameLanguage.goldPairs})\n`);
+  if (r.ingest.rejected) io.stdout.write(`${r.ingest.rejected} input(s) rejected\n`);
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('newsdedup')
+    .description('Finds near-duplicate and translated news articles across languages and records story clusters in SQLite.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  const ctxFor = (flags: CommonFlags): { config: Config; log: Logger } => {
+    const config = buildConfig(flags, io);
+    return { config, log: createLogger(config.logLevel) };
+  };
+
+  withCommon(
+    program
+      .command('ingest')
+      .description('ingest articles from .jsonl/.ndjson, .json, .txt/.md files, directories (recursively) or - (JSON lines on stdin), and print the clusters they touched')
+      .argument('<paths...>', 'files, directories, or - for stdin')
+      .option('--no-progress', 'no progress line on a terminal'),
+  ).action(async (paths: string[], flags: CommonFlags & { progress: boolean }) => {
+    const { config, log } = ctxFor(flags);
+    const ctx = await openContext(config, log);
+    let summary: IngestSummary;
+    try {
+      const showProgress = flags.progress && !flags.json && Boolean((process.stderr as { isTTY?: boolean }).isTTY);
+      summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), progressPrinter(io, showProgress));
+      if (showProgress) io.stderr.write('\n');
+      const clusters = summary.touchedClusters.map((id) => ctx.store.cluster(id)).filter((c): c is ClusterSummary => !!c && c.size > 0);
+      if (flags.json) {
+        const { ingested, skipped, rejected, articles, errors } = summary;
+        io.stdout.write(`${JSON.stringify({ ingested, skipped, rejected, clusters: clusters.map((c) => clusterJson(ctx.store, c)), articles, errors })}\n`);
+      } else {
+        io.stdout.write(`ingested ${summary.ingested}, unchanged ${summary.skipped}, rejected ${summary.rejected} (database ${config.db})\n`);
+        for (const e of summary.errors) io.stdout.write(`rejected ${e.message}\n`);
+        for (const c of clusters) clusterBlock(ctx.store, c, io);
+      }
+    } finally {
+      ctx.close();
+    }
+    setExit(summary.rejected > 0 ? 1 : 0);
+  });
+
+  withCommon(
+    program
+      .command('clusters')
+      .description('list story clusters with their canonical article, size, languages and members')
+      .option('--min-size <n>', 'only clusters with at least n articles', '2'),
+  ).action((flags: CommonFlags & { minSize: string }) => {
+    const minSize = Number(flags.minSize);
+    if (!Number.isInteger(minSize) || minSize < 1) throw new UsageError(`--min-size must be a positive integer, got ${flags.minSize}`);
+    const { config } = ctxFor(flags);
+    const store = openStore(config);
+    try {
+      const clusters = store.clusterIds(minSize).map((id) => store.cluster(id)!);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ clusters: clusters.map((c) => clusterJson(store, c)) })}\n`);
+      else {
+        for (const c of clusters) clusterBlock(store, c, io);
+        io.stdout.write(`${clusters.length} cluster(s) with at least ${minSize} article(s)\n`);
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  withCommon(
+    program
+      .command('check')
+      .description('what a draft would match, without storing anything: nearest articles, scores, cluster and matching passages')
+      .argument('<file>', 'an article file (.txt, .md, .json, .jsonl: its first article) or - for stdin (JSON or plain text)')
+      .option('--limit <n>', 'neighbours to report', '10'),
+  ).action(async (file: string, flags: CommonFlags & { limit: string }) => {
+    const { config, log } = ctxFor(flags);
+    const item = await readSingleArticle(file, io);
+    if (!item.ok) throw item.error;
+    const ctx = await openContext(config, log);
+    try {
+      const report = await checkArticle(ctx, item.article, { limit: Number(flags.limit) });
+      if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+      else printCheck(report, io);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  withCommon(
+    program
+      .command('export')
+      .description('one row per article: id, cluster, canonical, lang')
+      .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl')),
+  ).action((flags: CommonFlags & { format: 'jsonl' | 'csv' }) => {
+    const store = openStore(ctxFor(flags).config);
+    try {
+      const rows = store.exportRows();
+      if (flags.format === 'csv') {
+        const cell = (v: unknown) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+        io.stdout.write('id,cluster,canonical,lang\n');
+        for (const r of rows) io.stdout.write(`${[r.id, r.cluster, r.canonical, r.lang].map(cell).join(',')}\n`);
+      } else for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
+    } finally {
+      store.close();
+    }
+  });
+
+  withCommon(
+    program
+      .command('eval')
+      .description('ingest a labelled .jsonl file (field "cluster" hidden from the pipeline) into a temporary database and score the clusters')
+      .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"'),
+  ).action(async (file: string, flags: CommonFlags) => {
+    const { config, log } = ctxFor(flags);
+    if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+    const report = await evaluateFile(config, log, file);
+    if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else printEval(report, io);
+    setExit(report.ingest.rejected > 0 ? 1 : 0);
+  });
+
+  withCommon(program.command('stats').description('counts, model and index health')).action((flags: CommonFlags) => {
+    const { config } = ctxFor(flags);
+    const store = openStore(config);
+    try {
+      const idx = indexPath(config.db);
+      const sidecar = existsSync(`${idx}.json`) ? (JSON.parse(readFileSync(`${idx}.json`, 'utf8')) as { generation: number; count: number }) : undefined;
+      const counts = store.counts();
+      const stats = {
+        db: config.db,
+        ...counts,
+        model: store.getModel() ?? null,
+        languages: Object.fromEntries(store.languages().map((l) => [l.lang, l.n])),
+        index: {
+          path: idx,
+          exists: existsSync(idx),
+          bytes: existsSync(idx) ? statSync(idx).size : 0,
+          vectors: sidecar?.count ?? 0,
+          current: !!sidecar && sidecar.generation === store.generation() && sidecar.count === counts.articles,
+        },
+      };
+      if (flags.json) io.stdout.write(`${JSON.stringify(stats)}\n`);
+      else {
+        io.stdout.write(`database ${stats.db}\n`);
+        io.stdout.write(`articles ${counts.articles}, clusters ${counts.clusters} (${counts.multiClusters} with 2+ articles), matches ${counts.matches}\n`);
+        io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim})` : '-'}\n`);
+        io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
+        io.stdout.write(
+          `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}\n`,
+        );
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  withCommon(
+    program.command('reembed').description('re-embed every stored article with the configured model (after changing models), then rebuild the index; clusters are kept'),
+  ).action(async (flags: CommonFlags) => {
+    const { config, log } = ctxFor(flags);
+    openStore(config).close();
+    const ctx = await openContext(config, log, { reembed: true });
+    try {
+      const n = await reembedAll(ctx);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ reembedded: n, model: ctx.embedder.id })}\n`);
+      else io.stdout.write(`re-embedded ${n} articles with ${ctx.embedder.id}\n`);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError) {
+      io.stderr.write(`newsdedup: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ModelMismatchError || err instanceof ModelLoadError || err instanceof InputError || err instanceof NewsdedupError) {
+      io.stderr.write(`newsdedup: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`newsdedup: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,187 @@
+// The one configuration object, built once per process from defaults < config file < environment
+// < command-line flags, and passed down. No other module reads process.env.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Thresholds } from './cluster-decision.ts';
+import { UsageError } from './errors.ts';
+import type { HnswParams } from './vector-index.ts';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, 'models', 'newsdedup-static-v1');
+export const CONFIG_FILE = 'newsdedup.config.json';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4';
+
+export interface Config {
+  /** SQLite database file; the HNSW index lives beside it as `<db>.hnsw`. */
+  db: string;
+  /** Local model folder (transformers.js layout). Exactly one of modelDir and model is set. */
+  modelDir?: string;
+  /** Hub model id, e.g. Xenova/multilingual-e5-small. */
+  model?: string;
+  dtype?: Dtype;
+  allowRemoteModels: boolean;
+  modelCacheDir?: string;
+  /** Articles per batch: one embedding call and one SQLite transaction. */
+  batchSize: number;
+  /** Batches embedded at the same time. */
+  concurrency: number;
+  /** Neighbours fetched from the index for each decision. */
+  neighbours: number;
+  hnsw: HnswParams;
+  /** Overrides of the model's recommended thresholds. */
+  thresholds: Partial<Thresholds>;
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS: Config = {
+  db: 'newsdedup.db',
+  modelDir: DEFAULT_MODEL_DIR,
+  allowRemoteModels: false,
+  batchSize: 64,
+  concurrency: 2,
+  neighbours: 10,
+  hnsw: { m: 16, efConstruction: 200, efSearch: 64 },
+  thresholds: {},
+  logLevel: 'info',
+};
+
+/** The shape accepted at every level: the config file, the environment, the flags. */
+export interface ConfigLayer {
+  db?: string;
+  modelDir?: string;
+  model?: string;
+  dtype?: Dtype;
+  allowRemoteModels?: boolean;
+  modelCacheDir?: string;
+  batchSize?: number;
+  concurrency?: number;
+  neighbours?: number;
+  hnsw?: Partial<HnswParams>;
+  thresholds?: Partial<Thresholds>;
+  logLevel?: LogLevel;
+}
+
+const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
+const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+function positiveInt(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function unitScore(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !(n >= -1 && n <= 1)) throw new UsageError(`${name} must be a number between -1 and 1, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: T[], name: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+/** Checks one layer's values; `where` names the layer in error messages. */
+export function validateLayer(raw: Record<string, unknown>, where: string): ConfigLayer {
+  const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
+  for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
+  const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
+  const th = (raw.thresholds ?? {}) as Record<string, unknown>;
+  const str = (k: string) => {
+    const v = raw[k];
+    if (v !== undefined && typeof v !== 'string') throw new UsageError(`${where}: ${k} must be a string`);
+    return v as string | undefined;
+  };
+  const layer: ConfigLayer = {
+    db: str('db'),
+    modelDir: str('modelDir'),
+    model: str('model'),
+    modelCacheDir: str('modelCacheDir'),
+    dtype: oneOf(raw.dtype, DTYPES, `${where}: dtype`),
+    allowRemoteModels: raw.allowRemoteModels === undefined ? undefined : raw.allowRemoteModels === true || raw.allowRemoteModels === 'true' || raw.allowRemoteModels === '1',
+    batchSize: positiveInt(raw.batchSize, `${where}: batchSize`),
+    concurrency: positiveInt(raw.concurrency, `${where}: concurrency`),
+    neighbours: positiveInt(raw.neighbours, `${where}: neighbours`),
+    hnsw: {
+      m: positiveInt(hnsw.m, `${where}: hnsw.m`),
+      efConstruction: positiveInt(hnsw.efConstruction, `${where}: hnsw.efConstruction`),
+      efSearch: positiveInt(hnsw.efSearch, `${where}: hnsw.efSearch`),
+    },
+    thresholds: {
+      sameLanguage: unitScore(th.sameLanguage, `${where}: thresholds.sameLanguage`),
+      crossLanguage: unitScore(th.crossLanguage, `${where}: thresholds.crossLanguage`),
+      merge: unitScore(th.merge, `${where}: thresholds.merge`),
+    },
+    logLevel: oneOf(raw.logLevel, LEVELS, `${where}: logLevel`),
+  };
+  return layer;
+}
+
+export function envLayer(env: Record<string, string | undefined>): ConfigLayer {
+  const raw: Record<string, unknown> = {
+    db: env.NEWSDEDUP_DB,
+    modelDir: env.NEWSDEDUP_MODEL_DIR,
+    model: env.NEWSDEDUP_MODEL,
+    dtype: env.NEWSDEDUP_DTYPE,
+    allowRemoteModels: env.NEWSDEDUP_ALLOW_REMOTE_MODELS,
+    modelCacheDir: env.NEWSDEDUP_MODEL_CACHE_DIR,
+    batchSize: env.NEWSDEDUP_BATCH_SIZE,
+    concurrency: env.NEWSDEDUP_CONCURRENCY,
+    logLevel: env.NEWSDEDUP_LOG_LEVEL,
+  };
+  for (const k of Object.keys(raw)) if (raw[k] === undefined || raw[k] === '') delete raw[k];
+  return validateLayer(raw, 'environment');
+}
+
+export function fileLayer(path: string | undefined, cwd: string): ConfigLayer {
+  const file = path ? resolve(cwd, path) : join(cwd, CONFIG_FILE);
+  if (!existsSync(file)) {
+    if (path) throw new UsageError(`config file ${file} does not exist`);
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`config file ${file}: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`config file ${file}: expected a JSON object`);
+  return validateLayer(raw as Record<string, unknown>, file);
+}
+
+const defined = <T extends object>(o: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+export function mergeLayers(...layers: ConfigLayer[]): Config {
+  let config: Config = { ...DEFAULTS, hnsw: { ...DEFAULTS.hnsw }, thresholds: {} };
+  for (const layer of layers) {
+    const { hnsw, thresholds, modelDir, model, ...rest } = layer;
+    config = {
+      ...config,
+      ...defined(rest),
+      hnsw: { ...config.hnsw, ...defined(hnsw) },
+      thresholds: { ...config.thresholds, ...defined(thresholds) },
+    };
+    // A layer that names a model replaces the lower layer's choice, whichever form that took.
+    if (modelDir !== undefined || model !== undefined) {
+      if (modelDir !== undefined && model !== undefined) throw new UsageError('give either a model folder (modelDir) or a hub model id (model), not both');
+      config.modelDir = modelDir;
+      config.model = model;
+    }
+  }
+  return config;
+}
+
+/** Builds the configuration: defaults < config file (--config, else ./newsdedup.config.json) < NEWSDEDUP_* environment < flags. */
+export function loadConfig(opts: { flags?: Record<string, unknown>; configFile?: string; env?: Record<string, string | undefined>; cwd?: string }): Config {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? {};
+  const config = mergeLayers(fileLayer(opts.configFile ?? env.NEWSDEDUP_CONFIG, cwd), envLayer(env), validateLayer(opts.flags ?? {}, 'flags'));
+  return { ...config, db: resolve(cwd, config.db), modelDir: config.modelDir && resolve(cwd, config.modelDir) };
+}

@@ -1,0 +1,93 @@
+// Opens what the commands work on: the store, the embedder and the vector index, checked
+// against each other (the database records which model built its vectors; the index file
+// must match the database).
+import { existsSync } from 'node:fs';
+import { Store } from '../db/store.ts';
+import { Embedder } from '../models/embedder.ts';
+import type { Thresholds } from './cluster-decision.ts';
+import type { Config } from './config.ts';
+import { ModelMismatchError, UsageError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { VectorIndex } from './vector-index.ts';
+
+/** Used when neither the model nor the configuration says otherwise. */
+export const FALLBACK_THRESHOLDS: Thresholds & { passage: number } = {
+  sameLanguage: 0.85,
+  crossLanguage: 0.75,
+  merge: 0.92,
+  passage: 0.6,
+};
+
+export interface Context {
+  config: Config;
+  log: Logger;
+  store: Store;
+  embedder: Embedder;
+  index: VectorIndex;
+  thresholds: Thresholds & { passage: number };
+  close(): void;
+}
+
+export function loadEmbedder(config: Config): Promise<Embedder> {
+  return Embedder.load({
+    modelDir: config.modelDir,
+    model: config.model,
+    dtype: config.dtype,
+    allowRemote: config.allowRemoteModels,
+    cacheDir: config.modelCacheDir,
+  });
+}
+
+/** Opens the store alone, for commands that only read what is stored. */
+export function openStore(config: Config): Store {
+  if (!existsSync(config.db)) throw new UsageError(`database ${config.db} does not exist (ingest something first, or pass --db)`);
+  return new Store(config.db);
+}
+
+export function indexPath(dbPath: string): string {
+  return `${dbPath}.hnsw`;
+}
+
+/** Brings the index in line with SQLite: loads the saved graph when it is current, otherwise rebuilds it and says why. */
+export function syncIndex(store: Store, index: VectorIndex, modelId: string, log: Logger): void {
+  const expected = { generation: store.generation(), modelId, count: store.counts().articles };
+  const outcome = index.tryLoad(expected);
+  if (outcome.loaded) return;
+  if (expected.count === 0) return;
+  log.warn({ reason: outcome.reason, articles: expected.count, index: index.path }, 'rebuilding vector index from SQLite');
+  const t0 = performance.now();
+  index.rebuild(store.vectors(), expected.count);
+  index.save({ generation: expected.generation, modelId });
+  log.info({ articles: expected.count, ms: Math.round(performance.now() - t0) }, 'vector index rebuilt');
+}
+
+export async function openContext(config: Config, log: Logger, opts: { reembed?: boolean } = {}): Promise<Context> {
+  const embedder = await loadEmbedder(config);
+  const store = new Store(config.db);
+  try {
+    const stored = store.getModel();
+    const requested = { modelId: embedder.id, dim: embedder.dim };
+    if (!stored) store.setModel(embedder.id, embedder.dim);
+    else if ((stored.modelId !== requested.modelId || stored.dim !== requested.dim) && !opts.reembed) {
+      throw new ModelMismatchError(config.db, stored, requested);
+    }
+    const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
+    if (!opts.reembed) syncIndex(store, index, embedder.id, log);
+    const thresholds = { ...FALLBACK_THRESHOLDS, ...embedder.recommendedThresholds, ...config.thresholds };
+    return {
+      config,
+      log,
+      store,
+      embedder,
+      index,
+      thresholds,
+      close() {
+        if (index.isDirty && store.db.open) index.save({ generation: store.generation(), modelId: embedder.id });
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+// Typed errors. Each carries the offending input (article id, file and line, model, path) so
+// that a message can name it and callers can react by type.
+
+export class NewsdedupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command-line usage or configuration: exit code 2. */
+export class UsageError extends NewsdedupError {}
+
+/** One input article (or line, or file) that cannot be ingested; the rest of the input goes on. */
+export class InputError extends NewsdedupError {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+    readonly articleId?: string,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}${articleId ? ` (${articleId})` : ''}: ${message}`);
+  }
+}
+
+export class ModelLoadError extends NewsdedupError {
+  constructor(
+    message: string,
+    readonly model: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The database was built with another model: its vectors cannot be compared with this one's. */
+export class ModelMismatchError extends NewsdedupError {
+  constructor(
+    readonly dbPath: string,
+    readonly stored: { modelId: string; dim: number },
+    readonly requested: { modelId: string; dim: number },
+  ) {
+    super(
+      `${dbPath} was built with model ${stored.modelId} (dim ${stored.dim}), not ${requested.modelId} (dim ${requested.dim}). ` +
+        `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${dbPath}`,
+    );
+  }
+}

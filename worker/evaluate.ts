@@ -1,0 +1,73 @@
+// `eval`: ingests a labelled file into a throw-away database, with the labels kept away from the
+// pipeline (the input reader drops unknown fields), then scores the clusters against them.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import { openContext } from './context.ts';
+import { InputError } from './errors.ts';
+import { readInputs } from './input.ts';
+import type { Logger } from './log.ts';
+import { type ClusteringMetrics, clusteringMetrics, type LabelledItem } from './metrics.ts';
+import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
+
+export interface GoldLabel {
+  id: string;
+  cluster: string;
+  lang?: string;
+}
+
+/** Reads the gold labels of a JSON-lines file: every line needs `id` and `cluster`. */
+export function readGoldLabels(file: string): GoldLabel[] {
+  const labels: GoldLabel[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch (err) {
+        throw new InputError(`malformed JSON: ${(err as Error).message}`, file, i + 1);
+      }
+      if (o.id === undefined || o.cluster === undefined) throw new InputError('a labelled line needs "id" and "cluster"', file, i + 1);
+      labels.push({ id: String(o.id), cluster: String(o.cluster), lang: typeof o.lang === 'string' ? o.lang : undefined });
+    });
+  return labels;
+}
+
+export interface EvalReport {
+  file: string;
+  model: string;
+  metrics: ClusteringMetrics;
+  ingest: Pick<IngestSummary, 'ingested' | 'skipped' | 'rejected' | 'errors'>;
+  seconds: number;
+}
+
+export async function evaluateFile(config: Config, log: Logger, file: string, onProgress?: (p: Progress) => void): Promise<EvalReport> {
+  const gold = readGoldLabels(file);
+  const dir = mkdtempSync(join(tmpdir(), 'newsdedup-eval-'));
+  const t0 = performance.now();
+  try {
+    const ctx = await openContext({ ...config, db: join(dir, 'eval.db') }, log);
+    try {
+      const summary = await new Pipeline(ctx).ingest(readInputs([file]), onProgress);
+      const items: LabelledItem[] = gold.map((g) => {
+        const stored = ctx.store.articleById(g.id);
+        // A rejected article is scored as a singleton of its own: it was found as a duplicate of nothing.
+        return { id: g.id, lang: g.lang ?? stored?.lang ?? 'und', gold: g.cluster, predicted: stored ? String(stored.clusterId) : `missing:${g.id}` };
+      });
+      return {
+        file,
+        model: ctx.embedder.id,
+        metrics: clusteringMetrics(items),
+        ingest: { ingested: summary.ingested, skipped: summary.skipped, rejected: summary.rejected, errors: summary.errors },
+        seconds: (performance.now() - t0) / 1000,
+      };
+    } finally {
+      ctx.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

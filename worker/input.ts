@@ -1,0 +1,195 @@
+// Reads articles from files, directories and stdin. Every problem becomes an InputError that
+// names the file and line; the reader then goes on with the next line or file.
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InputError } from './errors.ts';
+import { normaliseLanguageTag } from './language.ts';
+
+export interface RawArticle {
+  id: string;
+  title?: string;
+  text?: string;
+  html?: string;
+  lang?: string;
+  url?: string;
+  source?: string;
+  publishedAt?: string;
+  origin: { file: string; line?: number };
+}
+
+export type InputItem = { ok: true; article: RawArticle } | { ok: false; error: InputError };
+
+const LINE_FORMATS = new Set(['.jsonl', '.ndjson']);
+const DOC_FORMATS = new Set(['.json']);
+const TEXT_FORMATS = new Set(['.txt', '.md']);
+export const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS];
+
+const fail = (message: string, file: string, line?: number, id?: string): InputItem => ({
+  ok: false,
+  error: new InputError(message, file, line, id),
+});
+
+function optionalString(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new Error(`field "${key}" must be a string`);
+  return v;
+}
+
+/** Validates one JSON article. Unknown fields (labels such as `cluster`) are dropped here, so they cannot influence anything downstream. */
+export function articleFromJson(value: unknown, file: string, line?: number): InputItem {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('expected a JSON object', file, line);
+  const o = value as Record<string, unknown>;
+  const rawId = o.id;
+  const id = typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : '';
+  if (!id) return fail('missing "id"', file, line);
+  try {
+    const text = optionalString(o, 'text');
+    const html = optionalString(o, 'html');
+    if (!text?.trim() && !html?.trim()) return fail('article has no "text" or "html"', file, line, id);
+    const langField = optionalString(o, 'lang');
+    const lang = normaliseLanguageTag(langField);
+    if (langField && !lang) return fail(`"lang" ${JSON.stringify(langField)} is not a language code`, file, line, id);
+    const published = optionalString(o, 'published_at');
+    if (published && Number.isNaN(Date.parse(published))) return fail(`"published_at" ${JSON.stringify(published)} is not a date`, file, line, id);
+    return {
+      ok: true,
+      article: {
+        id,
+        title: optionalString(o, 'title'),
+        text,
+        html,
+        lang,
+        url: optionalString(o, 'url'),
+        source: optionalString(o, 'source'),
+        publishedAt: published ? new Date(published).toISOString() : undefined,
+        origin: { file, line },
+      },
+    };
+  } catch (err) {
+    return fail((err as Error).message, file, line, id);
+  }
+}
+
+/** Strict UTF-8 decoding; binary content (NUL bytes) is refused. */
+function decodeUtf8(buf: Uint8Array, file: string): string {
+  if (buf.includes(0)) throw new InputError('binary file (contains NUL bytes), not text', file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\ufeff/, '');
+  } catch {
+    throw new InputError('not valid UTF-8 text', file);
+  }
+}
+
+async function* jsonLines(stream: Readable, file: string): AsyncGenerator<InputItem> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending = '';
+  let lineNo = 0;
+  const parse = (line: string): InputItem | undefined => {
+    lineNo++;
+    if (!line.trim()) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      return fail(`malformed JSON: ${(err as Error).message}`, file, lineNo);
+    }
+    return articleFromJson(value, file, lineNo);
+  };
+  try {
+    for await (const chunk of stream) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      if (bytes.includes(0)) throw new InputError('binary data (contains NUL bytes), not JSON lines', file, lineNo + 1);
+      pending += decoder.decode(bytes, { stream: true });
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const item = parse(line);
+        if (item) yield item;
+      }
+    }
+    pending += decoder.decode();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'not valid UTF-8 text' : `cannot read: ${code ?? (err as Error).message}`;
+    yield { ok: false, error: err instanceof InputError ? err : new InputError(message, file, lineNo + 1) };
+    return;
+  }
+  const item = parse(pending);
+  if (item) yield item;
+}
+
+function* jsonDocument(file: string): Generator<InputItem> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8(readFileSync(file), file));
+  } catch (err) {
+    yield err instanceof InputError ? { ok: false, error: err } : fail(`malformed JSON: ${(err as Error).message}`, file);
+    return;
+  }
+  const items = Array.isArray(value) ? value : [value];
+  for (const [i, v] of items.entries()) yield articleFromJson(v, Array.isArray(value) ? `${file}[${i}]` : file);
+}
+
+/** A .txt/.md file is one article: id = file name without extension, title = first non-empty line. */
+function textDocument(file: string): InputItem {
+  let content: string;
+  try {
+    content = decodeUtf8(readFileSync(file), file);
+  } catch (err) {
+    return { ok: false, error: err as InputError };
+  }
+  const id = basename(file, extname(file));
+  const lines = content.split(/\r?\n/);
+  const first = lines.findIndex((l) => l.trim().length > 0);
+  if (first < 0) return fail('file is empty', file, undefined, id);
+  const title = lines[first]!.trim().replace(/^#+\s*/, '');
+  const text = lines.slice(first + 1).join('\n');
+  if (!text.trim()) return fail('article has a title line but no text', file, undefined, id);
+  return { ok: true, article: { id, title, text, origin: { file } } };
+}
+
+function listDirectory(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listDirectory(path));
+    else if (SUPPORTED_EXTENSIONS.includes(extname(entry.name).toLowerCase())) out.push(path);
+  }
+  return out;
+}
+
+async function* readFile(file: string): AsyncGenerator<InputItem> {
+  const ext = extname(file).toLowerCase();
+  if (LINE_FORMATS.has(ext)) yield* jsonLines(createReadStream(file), file);
+  else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file);
+  else if (TEXT_FORMATS.has(ext)) yield textDocument(file);
+  else yield fail(`unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_EXTENSIONS.join(', ')})`, file);
+}
+
+/** Articles from each path in turn: files, directories (recursively, supported extensions only) or "-" for JSON lines on stdin. */
+export async function* readInputs(paths: string[], stdin: Readable = process.stdin): AsyncGenerator<InputItem> {
+  for (const path of paths) {
+    if (path === '-') {
+      yield* jsonLines(stdin, '<stdin>');
+      continue;
+    }
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (err) {
+      yield fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+      continue;
+    }
+    const files = isDir ? listDirectory(path) : [path];
+    for (const file of files) {
+      try {
+        yield* readFile(file);
+      } catch (err) {
+        yield fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+      }
+    }
+  }
+}

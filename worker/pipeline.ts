@@ -1,0 +1,252 @@
+// The ingest pipeline: prepare → embed (concurrent, bounded by p-queue) → decide and store
+// (in input order, one SQLite transaction per batch). Each article is added to the vector index
+// as soon as it is decided, so later articles of the same batch see it.
+import PQueue from 'p-queue';
+import type { StoredWindow } from '../db/store.ts';
+import { type Candidate, type Decision, decideCluster, type MatchMethod } from './cluster-decision.ts';
+import type { Context } from './context.ts';
+import { InputError } from './errors.ts';
+import type { InputItem, RawArticle } from './input.ts';
+import { detectLanguage } from './language.ts';
+import { contentHash, htmlToText, normaliseText } from './text.ts';
+
+export interface PreparedArticle {
+  id: string;
+  title: string | null;
+  text: string;
+  lang: string;
+  url: string | null;
+  source: string | null;
+  publishedAt: string | null;
+  contentHash: string;
+  origin: RawArticle['origin'];
+}
+
+export type ArticleStatus = 'created' | 'joined' | 'merged' | 'unchanged';
+
+export interface ArticleOutcome {
+  id: string;
+  cluster: number;
+  status: ArticleStatus;
+  matchedId?: string;
+  score?: number;
+  method?: MatchMethod;
+  /** True when the id was stored before with other content, which this version replaced. */
+  replaced?: boolean;
+}
+
+export interface RejectedInput {
+  file: string;
+  line?: number;
+  id?: string;
+  message: string;
+}
+
+export interface IngestSummary {
+  ingested: number;
+  skipped: number;
+  rejected: number;
+  articles: ArticleOutcome[];
+  errors: RejectedInput[];
+  /** Clusters that gained, lost or merged members in this run, in first-touched order. */
+  touchedClusters: number[];
+}
+
+export interface Progress {
+  done: number;
+  rejected: number;
+  elapsedMs: number;
+}
+
+interface Embedded {
+  article: PreparedArticle;
+  vector: Float32Array;
+  windows: Omit<StoredWindow, 'idx'>[];
+}
+
+/** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
+export function prepareArticle(raw: RawArticle): PreparedArticle {
+  const text = normaliseText(raw.text ?? htmlToText(raw.html ?? ''));
+  const title = raw.title ? normaliseText(raw.title).replace(/\n/g, ' ') || null : null;
+  if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
+  return {
+    id: raw.id,
+    title,
+    text,
+    lang: raw.lang ?? detectLanguage(title, text),
+    url: raw.url ?? null,
+    source: raw.source ?? null,
+    publishedAt: raw.publishedAt ?? null,
+    contentHash: contentHash(title, text),
+    origin: raw.origin,
+  };
+}
+
+function rejection(err: InputError): RejectedInput {
+  return { file: err.file, line: err.line, id: err.articleId, message: err.message };
+}
+
+export class Pipeline {
+  constructor(private readonly ctx: Context) {}
+
+  async ingest(items: AsyncIterable<InputItem>, onProgress?: (p: Progress) => void): Promise<IngestSummary> {
+    const { config, log } = this.ctx;
+    const started = performance.now();
+    const summary: IngestSummary = { ingested: 0, skipped: 0, rejected: 0, articles: [], errors: [], touchedClusters: [] };
+    const touched = new Set<number>();
+    const queue = new PQueue({ concurrency: config.concurrency });
+    let committing: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
+    let batch: PreparedArticle[] = [];
+
+    const reject = (err: InputError) => {
+      summary.rejected++;
+      summary.errors.push(rejection(err));
+      log.warn({ file: err.file, line: err.line, id: err.articleId }, `rejected: ${err.message}`);
+    };
+    const record = (outcomes: ArticleOutcome[], clusters: Iterable<number>) => {
+      for (const o of outcomes) {
+        summary.articles.push(o);
+        if (o.status === 'unchanged') summary.skipped++;
+        else summary.ingested++;
+      }
+      for (const c of clusters) if (!touched.has(c)) touched.add(c);
+      onProgress?.({ done: summary.articles.length, rejected: summary.rejected, elapsedMs: performance.now() - started });
+    };
+
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const current = batch;
+      batch = [];
+      const embedded = queue.add(() => this.embedBatch(current));
+      committing = committing.then(async () => {
+        const { outcomes, clusters } = this.commitBatch(await embedded);
+        record(outcomes, clusters);
+      });
+      inFlight.push(committing);
+      // Back-pressure: stop reading input while too many batches wait to be committed.
+      while (inFlight.length > config.concurrency * 2) await inFlight.shift();
+    };
+
+    try {
+      for await (const item of items) {
+        if (!item.ok) {
+          reject(item.error);
+          continue;
+        }
+        let prepared: PreparedArticle;
+        try {
+          prepared = prepareArticle(item.article);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          reject(err);
+          continue;
+        }
+        batch.push(prepared);
+        if (batch.length >= config.batchSize) await flush();
+      }
+      await flush();
+      await committing;
+    } finally {
+      await Promise.allSettled(inFlight);
+      await queue.onIdle();
+    }
+    summary.touchedClusters = [...touched].map((c) => this.ctx.store.resolveCluster(c)).filter((c, i, all) => all.indexOf(c) === i);
+    return summary;
+  }
+
+  /** Embeds a batch; articles whose exact text is already stored reuse its vectors instead. */
+  private async embedBatch(batch: PreparedArticle[]): Promise<Embedded[]> {
+    const { store, embedder } = this.ctx;
+    const reused = new Map<number, Embedded>();
+    const toEmbed: number[] = [];
+    batch.forEach((article, i) => {
+      const same = store.articleByHash(article.contentHash);
+      if (same && same.title === article.title) {
+        const vector = store.vectorOf(same.rowid)!;
+        reused.set(i, { article, vector, windows: store.windowsOf(same.rowid) });
+      } else toEmbed.push(i);
+    });
+    const docs = await embedder.embedDocuments(toEmbed.map((i) => batch[i]!).map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang })));
+    const out: Embedded[] = [];
+    let k = 0;
+    batch.forEach((article, i) => {
+      const doc = reused.get(i) ?? { article, vector: docs[k]!.vector, windows: docs[k]!.windows };
+      if (!reused.has(i)) k++;
+      out.push(doc);
+    });
+    return out;
+  }
+
+  /** Scored neighbours of a vector, with the exact copy (same fingerprint) first when there is one. */
+  candidates(article: PreparedArticle, vector: Float32Array, excludeRowid?: number): Candidate[] {
+    const { store, index, config } = this.ctx;
+    const out: Candidate[] = [];
+    const exact = store.articleByHash(article.contentHash);
+    if (exact && exact.id !== article.id) {
+      out.push({ articleId: exact.id, clusterId: exact.clusterId, score: 1, lang: exact.lang, method: 'exact' });
+    }
+    for (const n of index.search(vector, config.neighbours, excludeRowid)) {
+      const a = store.articleByRowid(n.label);
+      if (!a || a.id === article.id || a.id === exact?.id) continue;
+      out.push({ articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding' });
+    }
+    return out;
+  }
+
+  private commitBatch(batch: Embedded[]): { outcomes: ArticleOutcome[]; clusters: Set<number> } {
+    const { store, index, log } = this.ctx;
+    const clusters = new Set<number>();
+    try {
+      const outcomes = store.transaction(() => {
+        const result = batch.map((e) => this.commitOne(e, clusters));
+        for (const c of clusters) store.refreshCluster(c);
+        if (result.some((o) => o.status !== 'unchanged')) store.bumpGeneration();
+        return result;
+      });
+      return { outcomes, clusters };
+    } catch (err) {
+      // SQLite rolled the batch back, but the index may already hold some of its vectors.
+      log.error({ err: (err as Error).message }, 'batch failed and was rolled back; rebuilding the vector index from SQLite');
+      index.rebuild(store.vectors(), store.counts().articles);
+      throw err;
+    }
+  }
+
+  private commitOne(e: Embedded, clusters: Set<number>): ArticleOutcome {
+    const { store, index, thresholds } = this.ctx;
+    const { article } = e;
+    const existing = store.articleById(article.id);
+    if (existing && existing.contentHash === article.contentHash) {
+      return { id: article.id, cluster: existing.clusterId, status: 'unchanged' };
+    }
+    const decision: Decision = decideCluster(article, this.candidates(article, e.vector, existing?.rowid), thresholds);
+    if (existing) {
+      store.deleteMatchesOf(article.id);
+      clusters.add(existing.clusterId);
+    }
+    const clusterId = decision.action === 'new' ? store.createCluster() : decision.clusterId;
+    if (decision.action === 'merge') {
+      for (const from of decision.mergeFrom) {
+        store.mergeCluster(clusterId, from);
+        clusters.add(from);
+      }
+    }
+    const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
+    if (decision.action !== 'new') {
+      for (const ev of decision.evidence) {
+        store.addMatch({ articleId: article.id, matchedId: ev.articleId, clusterId, score: ev.score, method: ev.method, decision: decision.action });
+      }
+    }
+    index.add(rowid, e.vector);
+    clusters.add(clusterId);
+    const best = decision.action === 'new' ? undefined : decision.evidence[0];
+    return {
+      id: article.id,
+      cluster: clusterId,
+      status: decision.action === 'new' ? 'created' : decision.action === 'join' ? 'joined' : 'merged',
+      ...(best && { matchedId: best.articleId, score: best.score, method: best.method }),
+      ...(existing && { replaced: true }),
+    };
+  }
+}

@@ -1,0 +1,151 @@
+// The vector index: an HNSW graph (hnswlib-node, cosine space) over document vectors, labelled by
+// articles.rowid and persisted next to the database as `<db>.hnsw`. A sidecar `<db>.hnsw.json`
+// records which database generation, model and file size the saved graph belongs to, so that a
+// missing, stale, truncated or corrupt file is detected and rebuilt from SQLite.
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import hnswlib from 'hnswlib-node';
+
+const { HierarchicalNSW } = hnswlib;
+type HNSW = InstanceType<typeof HierarchicalNSW>;
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+export interface IndexSidecar {
+  generation: number;
+  modelId: string;
+  dim: number;
+  count: number;
+  bytes: number;
+  params: HnswParams;
+}
+
+export interface Neighbour {
+  label: number;
+  /** Cosine similarity (1 − cosine distance). */
+  score: number;
+}
+
+export type OpenOutcome = { loaded: true } | { loaded: false; reason: string };
+
+const INITIAL_CAPACITY = 1024;
+
+export class VectorIndex {
+  private index: HNSW;
+  private labels = new Set<number>();
+  private dirty = false;
+
+  constructor(
+    readonly path: string,
+    readonly dim: number,
+    readonly params: HnswParams,
+  ) {
+    this.index = this.fresh(INITIAL_CAPACITY);
+  }
+
+  get sidecarPath(): string {
+    return `${this.path}.json`;
+  }
+
+  get size(): number {
+    return this.labels.size;
+  }
+
+  get isDirty(): boolean {
+    return this.dirty;
+  }
+
+  private fresh(capacity: number): HNSW {
+    const index = new HierarchicalNSW('cosine', this.dim);
+    index.initIndex({ maxElements: capacity, m: this.params.m, efConstruction: this.params.efConstruction, randomSeed: 100 });
+    index.setEf(this.params.efSearch);
+    return index;
+  }
+
+  /** Loads the saved graph if it belongs to this database generation and model; otherwise says why not. */
+  tryLoad(expected: { generation: number; modelId: string; count: number }): OpenOutcome {
+    if (!existsSync(this.path)) return { loaded: false, reason: 'index file missing' };
+    if (!existsSync(this.sidecarPath)) return { loaded: false, reason: 'index sidecar missing' };
+    let side: IndexSidecar;
+    try {
+      side = JSON.parse(readFileSync(this.sidecarPath, 'utf8')) as IndexSidecar;
+    } catch {
+      return { loaded: false, reason: 'index sidecar unreadable' };
+    }
+    if (side.modelId !== expected.modelId || side.dim !== this.dim) return { loaded: false, reason: 'index built with another model' };
+    if (side.generation !== expected.generation || side.count !== expected.count) {
+      return { loaded: false, reason: `index stale (generation ${side.generation}, database at ${expected.generation})` };
+    }
+    // hnswlib trusts the file's header; a truncated file must be caught before it is read.
+    if (statSync(this.path).size !== side.bytes) return { loaded: false, reason: 'index file truncated or altered' };
+    try {
+      const index = new HierarchicalNSW('cosine', this.dim);
+      index.readIndexSync(this.path);
+      index.setEf(this.params.efSearch);
+      const ids = index.getIdsList();
+      if (ids.length !== expected.count) return { loaded: false, reason: `index holds ${ids.length} vectors, database ${expected.count}` };
+      this.index = index;
+      this.labels = new Set(ids);
+      this.dirty = false;
+      return { loaded: true };
+    } catch (err) {
+      return { loaded: false, reason: `index file corrupt: ${(err as Error).message}` };
+    }
+  }
+
+  /** Rebuilds the graph from (label, vector) pairs, e.g. every vector stored in SQLite. */
+  rebuild(vectors: Iterable<{ rowid: number; vector: Float32Array }>, expectedCount: number): void {
+    this.index = this.fresh(Math.max(INITIAL_CAPACITY, expectedCount + 1));
+    this.labels.clear();
+    for (const { rowid, vector } of vectors) this.add(rowid, vector);
+    this.dirty = true;
+  }
+
+  /** Adds a vector, or replaces the vector of an existing label. */
+  add(label: number, vector: Float32Array): void {
+    if (vector.length !== this.dim) throw new Error(`vector of dimension ${vector.length}, index expects ${this.dim}`);
+    if (!this.labels.has(label) && this.index.getCurrentCount() >= this.index.getMaxElements()) {
+      this.index.resizeIndex(Math.max(INITIAL_CAPACITY, this.index.getMaxElements() * 2));
+    }
+    this.index.addPoint(Array.from(vector), label);
+    this.labels.add(label);
+    this.dirty = true;
+  }
+
+  has(label: number): boolean {
+    return this.labels.has(label);
+  }
+
+  search(vector: Float32Array, k: number, exclude?: number): Neighbour[] {
+    if (this.labels.size === 0) return [];
+    const want = Math.min(this.labels.size, k + (exclude !== undefined ? 1 : 0));
+    if (this.index.getEf() < want) this.index.setEf(want);
+    const { neighbors, distances } = this.index.searchKnn(Array.from(vector), want);
+    const out: Neighbour[] = [];
+    neighbors.forEach((label, i) => {
+      if (label !== exclude) out.push({ label, score: 1 - distances[i]! });
+    });
+    return out.slice(0, k);
+  }
+
+  /** Writes the graph to a temp file and renames it over the old one, then the sidecar, so a crash leaves either the old or the new pair. */
+  save(state: { generation: number; modelId: string }): void {
+    const tmp = `${this.path}.tmp`;
+    this.index.writeIndexSync(tmp);
+    const bytes = statSync(tmp).size;
+    renameSync(tmp, this.path);
+    const side: IndexSidecar = { ...state, dim: this.dim, count: this.labels.size, bytes, params: this.params };
+    writeFileSync(`${this.sidecarPath}.tmp`, JSON.stringify(side));
+    renameSync(`${this.sidecarPath}.tmp`, this.sidecarPath);
+    this.dirty = false;
+  }
+
+  /** Removes the saved files (used when the database is re-embedded with another model). */
+  removeFiles(): void {
+    rmSync(this.path, { force: true });
+    rmSync(this.sidecarPath, { force: true });
+  }
+}
