@@ -1,0 +1,262 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Store } from '../db/store.ts';
+import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+
+let model: string;
+let dir: string;
+const run = (args: string[], stdin?: string) => cli([...args, '--model-dir', model], { cwd: dir, stdin });
+const runNoModel = (args: string[]) => cli(args, { cwd: dir });
+
+beforeAll(() => {
+  model = tinyModel();
+});
+beforeEach(() => {
+  dir = tempDir();
+  writeTinyConfig(dir);
+});
+
+const article = (id: string, text: string, extra: object = {}) => ({ id, title: `${id} title`, text, ...extra });
+
+describe('ingest', () => {
+  it('records the seeds and prints the --json summary shape', async () => {
+    const r = await run(['ingest', SEEDS, '--json']);
+    expect(r.code).toBe(0);
+    const out = r.json();
+    expect(Object.keys(out).sort()).toEqual(['articles', 'clusters', 'errors', 'ingested', 'rejected', 'skipped']);
+    expect(out).toMatchObject({ ingested: 3, skipped: 0, rejected: 0, errors: [] });
+    expect(out.articles.map((a: { id: string }) => a.id).sort()).toEqual(['000_dfad1a769eb878c2', '001_1731066e91127400', '002_24598282812c099b']);
+    for (const a of out.articles) {
+      expect(a).toMatchObject({ id: expect.any(String), cluster: expect.any(Number), status: expect.stringMatching(/^(created|joined|merged)$/) });
+    }
+    // The two English versions share most words, so even the tiny bag-of-words model pairs them.
+    const joined = out.articles.find((a: { status: string }) => a.status === 'joined');
+    expect(joined).toMatchObject({ matchedId: expect.any(String), score: expect.any(Number), method: 'embedding' });
+    expect(out.clusters[0]).toMatchObject({ id: expect.any(Number), size: expect.any(Number), languages: expect.any(Array), members: expect.any(Array) });
+    expect(existsSync(join(dir, 'newsdedup.db'))).toBe(true);
+    expect(existsSync(join(dir, 'newsdedup.db.hnsw'))).toBe(true);
+  });
+
+  it('is idempotent: the same ids with the same content are left unchanged', async () => {
+    await run(['ingest', SEEDS]);
+    const again = (await run(['ingest', SEEDS, '--json'])).json();
+    expect(again).toMatchObject({ ingested: 0, skipped: 3, rejected: 0 });
+    expect(again.articles.every((a: { status: string }) => a.status === 'unchanged')).toBe(true);
+    const stats = (await runNoModel(['stats', '--json'])).json();
+    expect(stats).toMatchObject({ articles: 3, matches: 1 });
+  });
+
+  it('replaces an article whose id comes back with new content, and re-clusters it', async () => {
+    const file = join(dir, 'a.jsonl');
+    writeFileSync(file, jsonl([article('q', FIXTURE_TEXTS.quake), article('b', FIXTURE_TEXTS.budget), article('x', FIXTURE_TEXTS.match)]));
+    const first = (await run(['ingest', file, '--json'])).json();
+    const xBefore = first.articles.find((a: { id: string }) => a.id === 'x');
+    expect(xBefore.status).toBe('created');
+    // x now carries a copy of the budget story: it must leave its old cluster and join b's.
+    writeFileSync(file, jsonl([article('x', `${FIXTURE_TEXTS.budget} Updated.`)]));
+    const second = (await run(['ingest', file, '--json'])).json();
+    expect(second.articles[0]).toMatchObject({ id: 'x', status: 'joined', matchedId: 'b', replaced: true });
+    const store = new Store(join(dir, 'newsdedup.db'));
+    expect(store.articleById('x')!.text).toContain('Updated.');
+    expect(store.articleById('x')!.clusterId).toBe(store.articleById('b')!.clusterId);
+    expect(store.counts().articles).toBe(3);
+    store.close();
+  });
+
+  it('clusters two copies that arrive in the same batch', async () => {
+    const file = join(dir, 'pair.jsonl');
+    writeFileSync(file, jsonl([article('one', FIXTURE_TEXTS.quake), article('two', FIXTURE_TEXTS.quake, { title: 'one title' })]));
+    const out = (await run(['ingest', file, '--json'])).json();
+    expect(out.articles[1]).toMatchObject({ id: 'two', status: 'joined', matchedId: 'one', method: 'exact', score: 1 });
+  });
+
+  it('reads JSON lines from stdin with -', async () => {
+    const r = await run(['ingest', '-', '--json'], jsonl([article('s1', FIXTURE_TEXTS.match)]));
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ ingested: 1 });
+  });
+
+  it('accepts html instead of text and ignores unknown fields such as labels', async () => {
+    const file = join(dir, 'h.json');
+    writeFileSync(file, JSON.stringify([{ id: 'h1', html: `<html><body><h1>Quake</h1><p>${FIXTURE_TEXTS.quake}</p><script>x()</script></body></html>`, cluster: 'gold-7', lang: 'en' }]));
+    const r = await run(['ingest', file, '--json']);
+    expect(r.code).toBe(0);
+    const store = new Store(join(dir, 'newsdedup.db'));
+    const stored = store.articleById('h1')!;
+    expect(stored.text).toContain('Valparaiso');
+    expect(stored.text).not.toContain('x()');
+    store.close();
+  });
+});
+
+describe('bad input', () => {
+  it('rejects bad lines and files by name and line, ingests the rest, keeps what was stored, exits 1', async () => {
+    await run(['ingest', SEEDS]);
+    const good = join(dir, 'mixed.jsonl');
+    writeFileSync(
+      good,
+      [
+        JSON.stringify(article('ok1', FIXTURE_TEXTS.quake)),
+        '{"id": "broken", "text": ',
+        JSON.stringify({ id: 'empty', title: 'no body', text: '   ' }),
+        JSON.stringify({ title: 'no id', text: 'x' }),
+        JSON.stringify(article('ok2', FIXTURE_TEXTS.budget)),
+      ].join('\n'),
+    );
+    const binary = join(dir, 'photo.json');
+    writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]));
+    const latin1 = join(dir, 'latin1.txt');
+    writeFileSync(latin1, Buffer.from('Titre\nUn caf\xe9 \xe0 Paris\n', 'latin1'));
+    const missing = join(dir, 'nope.jsonl');
+
+    const r = await run(['ingest', good, binary, latin1, missing, '--json']);
+    expect(r.code).toBe(1);
+    const out = r.json();
+    expect(out.ingested).toBe(2);
+    expect(out.rejected).toBe(6);
+    const messages = out.errors.map((e: { file: string; line?: number; message: string }) => `${e.file}:${e.line ?? ''} ${e.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/mixed\.jsonl:2 .*malformed JSON/),
+        expect.stringMatching(/mixed\.jsonl:3 .*\(empty\).*no "text" or "html"/),
+        expect.stringMatching(/mixed\.jsonl:4 .*missing "id"/),
+        expect.stringMatching(/photo\.json: .*binary/),
+        expect.stringMatching(/latin1\.txt: .*not valid UTF-8/),
+        expect.stringMatching(/nope\.jsonl: .*ENOENT/),
+      ]),
+    );
+    // What was stored before is intact.
+    const stats = (await runNoModel(['stats', '--json'])).json();
+    expect(stats.articles).toBe(5);
+  });
+
+  it('exits 2 on usage errors and 0 on --help for every command', async () => {
+    expect((await runNoModel(['ingest'])).code).toBe(2);
+    expect((await runNoModel(['frobnicate'])).code).toBe(2);
+    expect((await runNoModel(['clusters', '--min-size', 'zero'])).code).toBe(2);
+    expect((await runNoModel(['export', '--format', 'xml'])).code).toBe(2);
+    for (const cmd of [[], ['ingest'], ['clusters'], ['check'], ['export'], ['eval'], ['stats'], ['reembed']]) {
+      const r = await runNoModel([...cmd, '--help']);
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: newsdedup/);
+    }
+  });
+
+  it('names the missing database for read-only commands', async () => {
+    const r = await runNoModel(['clusters', '--db', 'absent.db']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/absent\.db does not exist/);
+  });
+});
+
+describe('model identity', () => {
+  it('refuses a database built with another model, until the user re-embeds', async () => {
+    await run(['ingest', SEEDS]);
+    const other = join(tempDir(), 'other');
+    const { makeTinyModel } = await import('../scripts/make-tiny-model.ts');
+    makeTinyModel({ outDir: other, texts: [FIXTURE_TEXTS.quake], dim: 16, name: 'other-model' });
+    const refused = await cli(['ingest', SEEDS, '--model-dir', other], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/built with model tiny-test-model@fp32 \(dim 32\), not other-model@fp32 \(dim 16\)/);
+    expect(refused.stderr).toMatch(/newsdedup reembed/);
+
+    const re = await cli(['reembed', '--model-dir', other, '--json'], { cwd: dir });
+    expect(re.code).toBe(0);
+    expect(re.json()).toEqual({ reembedded: 3, model: 'other-model@fp32' });
+    const after = await cli(['ingest', SEEDS, '--model-dir', other, '--json'], { cwd: dir });
+    expect(after.code).toBe(0);
+    expect(after.json().skipped).toBe(3);
+    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'other-model@fp32', dim: 16 });
+  });
+});
+
+describe('read commands', () => {
+  beforeEach(async () => {
+    await run(['ingest', SEEDS]);
+  });
+
+  it('clusters --json lists clusters with canonical article, size, languages and members', async () => {
+    const out = (await runNoModel(['clusters', '--json', '--min-size', '1'])).json();
+    expect(out.clusters.length).toBeGreaterThanOrEqual(1);
+    const c = out.clusters[0];
+    expect(c).toMatchObject({ id: expect.any(Number), size: expect.any(Number), languages: expect.any(Array), canonical: { id: expect.any(String) } });
+    expect(c.members).toHaveLength(c.size);
+    expect(out.clusters.reduce((n: number, k: { size: number }) => n + k.size, 0)).toBe(3);
+  });
+
+  it('export writes one row per article as JSON lines or CSV', async () => {
+    const lines = (await runNoModel(['export'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3);
+    expect(Object.keys(lines[0]).sort()).toEqual(['canonical', 'cluster', 'id', 'lang']);
+    const csv = (await runNoModel(['export', '--format', 'csv'])).stdout.trim().split('\n');
+    expect(csv[0]).toBe('id,cluster,canonical,lang');
+    expect(csv).toHaveLength(4);
+  });
+
+  it('check reports neighbours with passages and stores nothing', async () => {
+    const before = (await runNoModel(['stats', '--json'])).json();
+    const r = await run(['check', join(SEEDS, '001_1731066e91127400.txt'), '--json']);
+    expect(r.code).toBe(0);
+    const out = r.json();
+    expect(out.article).toMatchObject({ id: '001_1731066e91127400', lang: 'en' });
+    // The draft is stored under the same id, so it is excluded from its own neighbours.
+    expect(out.matches.map((m: { id: string }) => m.id)).not.toContain('001_1731066e91127400');
+    expect(out.verdict).toBe('duplicate');
+    const best = out.matches[0];
+    expect(best).toMatchObject({ id: '000_dfad1a769eb878c2', qualifies: true, coverage: { draft: expect.stringMatching(/^\d+ of \d+$/) } });
+    expect(best.passages.length).toBeGreaterThan(0);
+    expect(best.passages[0]).toMatchObject({ score: expect.any(Number), draft: { text: expect.any(String) }, stored: { text: expect.any(String) } });
+    const after = (await runNoModel(['stats', '--json'])).json();
+    expect(after.articles).toBe(before.articles);
+  });
+
+  it('check reads a plain-text draft on stdin', async () => {
+    const r = await run(['check', '-', '--json'], `Earthquake\n${FIXTURE_TEXTS.quake}`);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ verdict: 'original', article: { id: 'draft', title: 'Earthquake' } });
+  });
+
+  it('stats --json reports counts, model and index health', async () => {
+    const out = (await runNoModel(['stats', '--json'])).json();
+    expect(out).toMatchObject({
+      articles: 3,
+      model: { modelId: 'tiny-test-model@fp32', dim: 32 },
+      languages: { en: 2, fr: 1 },
+      index: { exists: true, vectors: 3, current: true },
+    });
+  });
+});
+
+describe('eval', () => {
+  it('scores a hand-made labelled file with the labels hidden from the pipeline', async () => {
+    // Gold: A = {a1, a2 (edited copy), a3 (exact copy)}, B = {b1, b2 (French translation)}, C = {c1}.
+    // The tiny model knows no French, so b2 stays alone: predicted {a1,a2,a3} {b1} {b2} {c1}.
+    const file = join(dir, 'labelled.jsonl');
+    writeFileSync(
+      file,
+      jsonl([
+        { ...article('a1', FIXTURE_TEXTS.quake), cluster: 'A', lang: 'en' },
+        { ...article('a2', FIXTURE_TEXTS.quake.replace('Monday', 'Tuesday')), cluster: 'A', lang: 'en' },
+        { ...article('a3', FIXTURE_TEXTS.quake), title: 'a1 title', cluster: 'A', lang: 'en' },
+        { ...article('b1', FIXTURE_TEXTS.budget), cluster: 'B', lang: 'en' },
+        { ...article('b2', FIXTURE_TEXTS.budgetFr), cluster: 'B', lang: 'fr' },
+        { ...article('c1', FIXTURE_TEXTS.match), cluster: 'C', lang: 'en' },
+      ]),
+    );
+    const r = await run(['eval', file, '--json']);
+    expect(r.code).toBe(0);
+    const m = r.json().metrics;
+    // Pairwise: gold pairs 3 + 1 = 4, predicted 3, correct 3 → P 1, R 3/4.
+    expect(m.pairwise).toMatchObject({ goldPairs: 4, predictedPairs: 3, correctPairs: 3, precision: 1, recall: 0.75 });
+    // B-cubed recall: a's 1, 1, 1; b1 1/2, b2 1/2; c1 1 → 5/6; precision 1.
+    expect(m.bcubed.precision).toBe(1);
+    expect(m.bcubed.recall).toBeCloseTo(5 / 6, 10);
+    expect(m.crossLanguage).toEqual({ goldPairs: 1, found: 0, recall: 0 });
+    expect(m.sameLanguage).toEqual({ goldPairs: 3, found: 3, recall: 1 });
+    // Nothing was written to the user's database.
+    expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false);
+    const human = await run(['eval', file]);
+    expect(human.stdout).toMatch(/pairwise\s+precision 100\.0%\s+recall 75\.0%/);
+  });
+});

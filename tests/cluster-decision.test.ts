@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { type Candidate, decideCluster, type Thresholds } from '../worker/cluster-decision.ts';
+
+const t: Thresholds = { sameLanguage: 0.9, crossLanguage: 0.8, merge: 0.95 };
+const c = (articleId: string, clusterId: number, score: number, lang = 'en', method: Candidate['method'] = 'embedding'): Candidate => ({
+  articleId,
+  clusterId,
+  score,
+  lang,
+  method,
+});
+
+describe('decideCluster', () => {
+  it('starts a new cluster when there are no candidates', () => {
+    expect(decideCluster({ lang: 'en' }, [], t)).toEqual({ action: 'new' });
+  });
+
+  it('starts a new cluster when no candidate clears its threshold', () => {
+    expect(decideCluster({ lang: 'en' }, [c('a', 1, 0.89), c('b', 2, 0.79, 'fr')], t)).toEqual({ action: 'new' });
+  });
+
+  it('applies the cross-language threshold to neighbours in another language', () => {
+    const d = decideCluster({ lang: 'en' }, [c('fr1', 4, 0.82, 'fr')], t);
+    expect(d).toEqual({ action: 'join', clusterId: 4, evidence: [c('fr1', 4, 0.82, 'fr')] });
+    // The same score from a same-language neighbour is not enough.
+    expect(decideCluster({ lang: 'fr' }, [c('fr1', 4, 0.82, 'fr')], t)).toEqual({ action: 'new' });
+  });
+
+  it('joins the cluster of the single best neighbour, not every qualifying one', () => {
+    const d = decideCluster({ lang: 'en' }, [c('a', 1, 0.91), c('b', 2, 0.93), c('c', 3, 0.92)], t);
+    expect(d).toEqual({ action: 'join', clusterId: 2, evidence: [c('b', 2, 0.93)] });
+  });
+
+  it('prefers an exact copy over any embedding score', () => {
+    const d = decideCluster({ lang: 'en' }, [c('a', 1, 0.99), c('x', 7, 1, 'en', 'exact')], t);
+    expect(d.action).toBe('merge'); // 0.99 also clears the merge bar
+    if (d.action !== 'merge') throw new Error('unreachable');
+    expect(d.evidence[0]).toEqual(c('x', 7, 1, 'en', 'exact'));
+  });
+
+  it('merges a second cluster only when its evidence clears the merge threshold, into the oldest id', () => {
+    const d = decideCluster({ lang: 'en' }, [c('a', 5, 0.97), c('b', 2, 0.96), c('c', 9, 0.94)], t);
+    expect(d).toEqual({ action: 'merge', clusterId: 2, mergeFrom: [5], evidence: [c('a', 5, 0.97), c('b', 2, 0.96)] });
+  });
+
+  it('ignores weaker evidence for the cluster it already joins', () => {
+    const d = decideCluster({ lang: 'en' }, [c('a', 5, 0.97), c('b', 5, 0.96)], t);
+    expect(d).toEqual({ action: 'join', clusterId: 5, evidence: [c('a', 5, 0.97)] });
+  });
+});

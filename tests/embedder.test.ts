@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { documentText, Embedder, splitWindows } from '../models/embedder.ts';
+import { dot } from '../worker/passages.ts';
+import { FIXTURE_TEXTS, tinyModel } from './helpers.ts';
+
+describe('splitWindows', () => {
+  it('keeps paragraphs whole, merges short ones forward and cuts long ones at sentence ends', () => {
+    const long = `${'First sentence is here. '.repeat(30)}End.`;
+    const text = `Short head\n${FIXTURE_TEXTS.quake}\n${long}`;
+    const spans = splitWindows(text, 200);
+    // "Short head" (10 chars) is merged with the next paragraph.
+    expect(text.slice(spans[0]!.start, spans[0]!.end)).toMatch(/^Short head\nA strong earthquake/);
+    for (const s of spans) expect(s.end - s.start).toBeLessThanOrEqual(400);
+    const longPieces = spans.filter((s) => s.start >= text.indexOf(long));
+    expect(longPieces.length).toBeGreaterThan(1);
+    for (const p of longPieces.slice(0, -1)) expect(text.slice(p.start, p.end)).toMatch(/\.$/);
+    // Nothing is lost: every word of the text is inside some window.
+    const covered = spans.map((s) => text.slice(s.start, s.end)).join(' ');
+    expect(covered.split(/\s+/).length).toBe(text.split(/\s+/).length);
+  });
+});
+
+describe('Embedder (tiny model through @huggingface/transformers)', () => {
+  it('loads a local folder, reports its identity and dimension, and returns unit vectors', async () => {
+    const e = await Embedder.load({ modelDir: tinyModel() });
+    expect(e.id).toBe('tiny-test-model@fp32');
+    expect(e.dim).toBe(32);
+    const [v] = await e.embedTexts(['A strong earthquake struck']);
+    expect(dot(v!, v!)).toBeCloseTo(1, 5);
+  });
+
+  it('builds the document vector from every window, beyond the model length', async () => {
+    const e = await Embedder.load({ modelDir: tinyModel() });
+    const paragraphs = Array.from({ length: 24 }, (_, i) => [FIXTURE_TEXTS.quake, FIXTURE_TEXTS.budget, FIXTURE_TEXTS.match][i % 3]!);
+    const doc = { title: 'Long story', text: paragraphs.join('\n') };
+    const [d] = await e.embedDocuments([doc]);
+    expect(d!.windows.length).toBeGreaterThan(3);
+    expect(d!.tokens).toBeGreaterThan(e.maxLength);
+    // Offsets point into the document text (the short title shares the first window).
+    const full = documentText(doc);
+    expect(full.slice(d!.windows[0]!.start, d!.windows[0]!.end)).toBe(`Long story\n\n${paragraphs[0]}`);
+    expect(full.slice(d!.windows[1]!.start, d!.windows[1]!.end)).toBe(paragraphs[1]);
+    // For a static model, the token-weighted mean of windows equals the embedding of all tokens:
+    // compare with the three distinct paragraphs embedded as one text (each appears 8 times).
+    const [all] = await e.embedTexts([`Long story ${FIXTURE_TEXTS.quake} ${FIXTURE_TEXTS.budget} ${FIXTURE_TEXTS.match}`]);
+    expect(dot(d!.vector, all!)).toBeGreaterThan(0.99);
+    // The first window alone is a different vector: later windows count.
+    expect(dot(d!.vector, d!.windows[0]!.vector)).toBeLessThan(0.95);
+  });
+
+  it('names the folder when it is not a model', async () => {
+    await expect(Embedder.load({ modelDir: '/nonexistent/model' })).rejects.toThrow(/\/nonexistent\/model has no config\.json/);
+  });
+});

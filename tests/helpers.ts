@@ -1,0 +1,66 @@
+// Shared test fixtures: a tiny real model (generated ONNX + tokenizer, loaded through
+// transformers.js like any model), temp folders, and an in-process CLI runner.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { makeTinyModel } from '../scripts/make-tiny-model.ts';
+import { runCli } from '../worker/cli.ts';
+
+export const ROOT = join(import.meta.dirname, '..');
+export const SEEDS = join(ROOT, 'seeds');
+export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
+
+export function tempDir(prefix = 'newsdedup-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export const FIXTURE_TEXTS = {
+  quake:
+    'A strong earthquake struck the coastal city of Valparaiso on Monday morning, damaging hundreds of homes and cutting power to thousands of residents. Emergency services said at least twelve people were injured and rescue teams searched collapsed buildings through the night.',
+  budget:
+    'The finance minister presented a budget that raises spending on schools and hospitals while cutting fuel subsidies. Opposition parties called the plan reckless and promised to vote against it when parliament meets next week.',
+  match:
+    'The home side won the cup final after a dramatic penalty shootout, with the young goalkeeper saving two spot kicks. Fans celebrated in the streets until dawn as the club lifted its first trophy in twenty years.',
+  budgetFr:
+    'Le ministre des finances a présenté un budget qui augmente les dépenses pour les écoles et les hôpitaux tout en réduisant les subventions aux carburants. Les partis d’opposition ont jugé le plan imprudent.',
+};
+
+let tiny: string | undefined;
+/** A small word-level model: texts sharing words get similar vectors; it knows no translations. */
+export function tinyModel(): string {
+  tiny ??= makeTinyModel({
+    outDir: join(tempDir('newsdedup-tiny-model-'), 'tiny'),
+    texts: [...readdirSync(SEEDS).map((f) => readFileSync(join(SEEDS, f), 'utf8')), ...Object.values(FIXTURE_TEXTS)],
+  });
+  return tiny;
+}
+
+/** Thresholds that suit the tiny model's bag-of-words vectors. */
+export function writeTinyConfig(dir: string): void {
+  writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ thresholds: { sameLanguage: 0.8, crossLanguage: 0.8, merge: 0.95 } }));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: () => any;
+}
+
+export async function cli(args: string[], opts: { cwd: string; stdin?: string; env?: Record<string, string> }): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => void (stdout += s) },
+    stderr: { write: (s: string) => void (stderr += s) },
+    stdin: Readable.from([Buffer.from(opts.stdin ?? '')]),
+    env: { NEWSDEDUP_LOG_LEVEL: 'silent', ...opts.env },
+    cwd: opts.cwd,
+  });
+  return { code, stdout, stderr, json: () => JSON.parse(stdout) };
+}
+
+export function jsonl(rows: object[]): string {
+  return `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+}

@@ -1,0 +1,85 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, migrate } from '../db/migrate.ts';
+import { Store } from '../db/store.ts';
+import { tempDir } from './helpers.ts';
+
+const article = (id: string, publishedAt: string | null = null) => ({ id, lang: 'en', contentHash: `h-${id}`, text: `text of ${id}`, title: id, publishedAt });
+const vec = (...v: number[]) => Float32Array.from(v);
+
+describe('migrations', () => {
+  it('applies every numbered .sql file once and records it', () => {
+    const db = new Database(join(tempDir(), 'm.db'));
+    const all = loadMigrations().map((m) => m.version);
+    expect(all[0]).toBe(1);
+    expect(migrate(db)).toEqual(all);
+    expect(migrate(db)).toEqual([]);
+    const recorded = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    expect(recorded).toEqual(all);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['articles', 'clusters', 'matches', 'model', 'windows', 'meta']));
+  });
+
+  it('applies only the migrations a database has not seen, in order', () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, 'm.db'));
+    writeFileSync(join(dir, '001_a.sql'), 'CREATE TABLE a (x);');
+    writeFileSync(join(dir, '002_b.sql'), 'ALTER TABLE a ADD COLUMN y;');
+    writeFileSync(join(dir, 'notes.txt'), 'ignored');
+    expect(migrate(db, loadMigrations(dir).slice(0, 1))).toEqual([1]);
+    expect(migrate(db, loadMigrations(dir))).toEqual([2]);
+    expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('a')).toEqual(['x', 'y']);
+  });
+
+  it('rolls back a failing migration and leaves it unrecorded', () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, 'm.db'));
+    writeFileSync(join(dir, '001_bad.sql'), 'CREATE TABLE t (x); INSERT INTO nowhere VALUES (1);');
+    expect(() => migrate(db, loadMigrations(dir))).toThrow(/nowhere/);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 't'").pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(0);
+  });
+});
+
+describe('Store', () => {
+  it('opens in WAL mode', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    store.close();
+  });
+
+  it('keeps cluster ids stable and picks the earliest published article as canonical', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    const c1 = store.createCluster();
+    const c2 = store.createCluster();
+    store.writeArticle(article('late', '2024-05-02T00:00:00.000Z'), c1, vec(1, 0), []);
+    store.writeArticle(article('undated'), c1, vec(1, 0), []);
+    store.writeArticle(article('early', '2024-05-01T00:00:00.000Z'), c1, vec(1, 0), []);
+    store.writeArticle(article('other'), c2, vec(0, 1), [{ start: 0, end: 4, tokens: 2, vector: vec(0, 1) }]);
+    store.refreshCluster(c1);
+    store.refreshCluster(c2);
+    expect(store.cluster(c1)).toMatchObject({ id: c1, size: 3, canonical: { id: 'early' } });
+    // Without dates, the first ingested is canonical.
+    expect(store.cluster(c2)).toMatchObject({ size: 1, canonical: { id: 'other' } });
+    const c3 = store.createCluster();
+    expect(c3).toBe(c2 + 1);
+
+    store.mergeCluster(c1, c2);
+    store.refreshCluster(c1);
+    expect(store.resolveCluster(c2)).toBe(c1);
+    expect(store.cluster(c1)!.size).toBe(4);
+    expect(store.clusterIds(1)).toEqual([c1]);
+    expect(store.windowsOf(store.articleById('other')!.rowid)[0]!.vector).toEqual(vec(0, 1));
+    store.close();
+  });
+
+  it('records the model identity', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    expect(store.getModel()).toBeUndefined();
+    store.setModel('m@q8', 256);
+    expect(store.getModel()).toEqual({ modelId: 'm@q8', dim: 256 });
+    store.close();
+  });
+});

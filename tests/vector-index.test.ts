@@ -1,0 +1,101 @@
+import { existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Store } from '../db/store.ts';
+import { syncIndex } from '../worker/context.ts';
+import type { Logger } from '../worker/log.ts';
+import { VectorIndex } from '../worker/vector-index.ts';
+import { cli, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+
+const params = { m: 16, efConstruction: 100, efSearch: 32 };
+
+function unit(seed: number, dim: number): Float32Array {
+  const v = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) v[i] = Math.sin(seed * 12.9898 + i * 78.233);
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+function capturingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  const noop = () => {};
+  return { warnings, debug: noop, info: noop, error: noop, warn: (o: unknown, msg?: string) => void warnings.push(`${msg} ${JSON.stringify(o)}`) } as never;
+}
+
+describe('VectorIndex', () => {
+  it('grows past its initial capacity and finds each vector as its own nearest neighbour', () => {
+    const index = new VectorIndex(join(tempDir(), 'x.hnsw'), 16, params);
+    for (let i = 1; i <= 3000; i++) index.add(i, unit(i, 16));
+    expect(index.size).toBe(3000);
+    for (const i of [1, 1500, 3000]) expect(index.search(unit(i, 16), 1)[0]).toMatchObject({ label: i });
+    expect(index.search(unit(7, 16), 3, 7).map((n) => n.label)).not.toContain(7);
+  });
+
+  it('saves atomically and loads only a file that matches the database state', () => {
+    const path = join(tempDir(), 'x.hnsw');
+    const index = new VectorIndex(path, 8, params);
+    for (let i = 1; i <= 50; i++) index.add(i, unit(i, 8));
+    index.save({ generation: 4, modelId: 'm' });
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+    const side = JSON.parse(readFileSync(`${path}.json`, 'utf8'));
+    expect(side).toMatchObject({ generation: 4, modelId: 'm', count: 50, bytes: statSync(path).size });
+
+    const again = new VectorIndex(path, 8, params);
+    expect(again.tryLoad({ generation: 4, modelId: 'm', count: 50 })).toEqual({ loaded: true });
+    expect(again.search(unit(9, 8), 1)[0]!.label).toBe(9);
+    expect(new VectorIndex(path, 8, params).tryLoad({ generation: 5, modelId: 'm', count: 50 })).toMatchObject({ loaded: false, reason: /stale/ });
+    expect(new VectorIndex(path, 8, params).tryLoad({ generation: 4, modelId: 'n', count: 50 })).toMatchObject({ loaded: false, reason: /another model/ });
+    truncateSync(path, 100);
+    expect(new VectorIndex(path, 8, params).tryLoad({ generation: 4, modelId: 'm', count: 50 })).toMatchObject({ loaded: false, reason: /truncated/ });
+  });
+});
+
+describe('index persistence next to the database', () => {
+  async function ingestedDb() {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    const r = await cli(['ingest', SEEDS, '--model-dir', tinyModel()], { cwd: dir });
+    expect(r.code).toBe(0);
+    return join(dir, 'newsdedup.db');
+  }
+
+  function reopen(db: string) {
+    const store = new Store(db);
+    const model = store.getModel()!;
+    const index = new VectorIndex(`${db}.hnsw`, model.dim, params);
+    const log = capturingLogger();
+    syncIndex(store, index, model.modelId, log);
+    return { store, index, log, model };
+  }
+
+  it('loads the saved index when it is current, without rebuilding', async () => {
+    const db = await ingestedDb();
+    const { index, log, store } = reopen(db);
+    expect(log.warnings).toEqual([]);
+    expect(index.size).toBe(3);
+    store.close();
+  });
+
+  it.each([
+    ['deleted', (p: string) => rmSync(p)],
+    ['truncated', (p: string) => truncateSync(p, Math.floor(statSync(p).size / 2))],
+    ['corrupt', (p: string) => writeFileSync(p, Buffer.alloc(statSync(p).size, 0xff))],
+  ])('rebuilds a %s index file from SQLite and says so in the log', async (_what, damage) => {
+    const db = await ingestedDb();
+    const before = reopen(db);
+    const query = before.store.vectorOf(before.store.articleById('000_dfad1a769eb878c2')!.rowid)!;
+    const expected = before.index.search(query, 3);
+    before.store.close();
+
+    damage(`${db}.hnsw`);
+    const after = reopen(db);
+    expect(after.log.warnings.join('\n')).toMatch(/rebuilding vector index from SQLite/);
+    expect(after.index.size).toBe(3);
+    expect(after.index.search(query, 3).map((n) => n.label)).toEqual(expected.map((n) => n.label));
+    after.store.close();
+    // The rebuilt index was saved: the next open loads it.
+    const third = reopen(db);
+    expect(third.log.warnings).toEqual([]);
+    third.store.close();
+  });
+});
