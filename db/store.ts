@@ -12,6 +12,10 @@ export interface ArticleInput {
   publishedAt?: string | null;
   contentHash: string;
   text: string;
+  /** MinHash of the text's word shingles (near-verbatim detection). */
+  minhash?: Uint32Array | null;
+  /** Numbers and other language-independent anchors. */
+  anchors?: string[];
 }
 
 export interface StoredArticle extends ArticleInput {
@@ -25,6 +29,8 @@ export interface StoredWindow {
   start: number;
   end: number;
   tokens: number;
+  /** Fingerprint of the window's words (worker/fingerprints.ts). */
+  hash: string;
   vector: Float32Array;
 }
 
@@ -66,6 +72,8 @@ interface ArticleRow {
   content_hash: string;
   text: string;
   cluster_id: number;
+  minhash: Buffer | null;
+  anchors: string;
 }
 
 export function toBlob(v: Float32Array): Buffer {
@@ -92,10 +100,12 @@ function toArticle(r: ArticleRow): StoredArticle {
     contentHash: r.content_hash,
     text: r.text,
     clusterId: r.cluster_id,
+    minhash: r.minhash ? new Uint32Array(Uint8Array.from(r.minhash).buffer) : null,
+    anchors: JSON.parse(r.anchors) as string[],
   };
 }
 
-const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id';
+const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
 
 export class Store {
   readonly db: Database.Database;
@@ -124,15 +134,20 @@ export class Store {
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
-      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector)
-                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector)`),
+      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors)
+                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors)`),
       updateArticle: p(`UPDATE articles SET source = @source, url = @url, title = @title, lang = @lang, published_at = @publishedAt,
-                        ingested_at = @ingestedAt, content_hash = @contentHash, text = @text, cluster_id = @clusterId, vector = @vector
+                        ingested_at = @ingestedAt, content_hash = @contentHash, text = @text, cluster_id = @clusterId, vector = @vector,
+                        minhash = @minhash, anchors = @anchors
                         WHERE rowid = @rowid`),
       setVector: p('UPDATE articles SET vector = ? WHERE rowid = ?'),
       deleteWindows: p('DELETE FROM windows WHERE article_rowid = ?'),
-      insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, vector) VALUES (?, ?, ?, ?, ?, ?)'),
-      windowsOf: p('SELECT idx, start, end, tokens, vector FROM windows WHERE article_rowid = ? ORDER BY idx'),
+      insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      windowsOf: p('SELECT idx, start, end, tokens, hash, vector FROM windows WHERE article_rowid = ? ORDER BY idx'),
+      windowHashesOf: p('SELECT DISTINCT hash FROM windows WHERE article_rowid = ?').pluck(),
+      dfUp: p('INSERT INTO window_df (hash, articles) VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET articles = articles + 1'),
+      dfDown: p('UPDATE window_df SET articles = articles - 1 WHERE hash = ?'),
+      dfOf: p('SELECT articles FROM window_df WHERE hash = ?').pluck(),
       deleteMatchesOf: p('DELETE FROM matches WHERE article_id = ?'),
       insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, decision, created_at)
                       VALUES (@articleId, @matchedId, @clusterId, @score, @method, @decision, @createdAt)`),
@@ -246,25 +261,39 @@ export class Store {
       text: a.text,
       clusterId,
       vector: toBlob(vector),
+      minhash: a.minhash ? Buffer.from(a.minhash.buffer, a.minhash.byteOffset, a.minhash.byteLength) : null,
+      anchors: JSON.stringify(a.anchors ?? []),
     };
     if (rowid === undefined) {
       rowid = Number(this.s.insertArticle.run(row).lastInsertRowid);
     } else {
       this.s.updateArticle.run({ ...row, rowid });
-      this.s.deleteWindows.run(rowid);
+      this.deleteWindows(rowid);
     }
     this.insertWindows(rowid, windows);
     return rowid;
   }
 
+  /** Window rows plus the document frequency of their fingerprints. */
   private insertWindows(rowid: number, windows: Omit<StoredWindow, 'idx'>[]): void {
-    windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, toBlob(w.vector)));
+    windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, toBlob(w.vector)));
+    for (const hash of new Set(windows.map((w) => w.hash))) this.s.dfUp.run(hash);
+  }
+
+  private deleteWindows(rowid: number): void {
+    for (const hash of this.s.windowHashesOf.all(rowid) as string[]) this.s.dfDown.run(hash);
+    this.s.deleteWindows.run(rowid);
+  }
+
+  /** In how many stored articles a window fingerprint occurs. */
+  windowFrequency(hash: string): number {
+    return (this.s.dfOf.get(hash) as number | undefined) ?? 0;
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
   replaceVectors(rowid: number, vector: Float32Array, windows: Omit<StoredWindow, 'idx'>[]): void {
     this.s.setVector.run(toBlob(vector), rowid);
-    this.s.deleteWindows.run(rowid);
+    this.deleteWindows(rowid);
     this.insertWindows(rowid, windows);
   }
 

@@ -57,7 +57,7 @@ describe('Store', () => {
     store.writeArticle(article('late', '2024-05-02T00:00:00.000Z'), c1, vec(1, 0), []);
     store.writeArticle(article('undated'), c1, vec(1, 0), []);
     store.writeArticle(article('early', '2024-05-01T00:00:00.000Z'), c1, vec(1, 0), []);
-    store.writeArticle(article('other'), c2, vec(0, 1), [{ start: 0, end: 4, tokens: 2, vector: vec(0, 1) }]);
+    store.writeArticle(article('other'), c2, vec(0, 1), [{ start: 0, end: 4, tokens: 2, hash: 'h', vector: vec(0, 1) }]);
     store.refreshCluster(c1);
     store.refreshCluster(c2);
     expect(store.cluster(c1)).toMatchObject({ id: c1, size: 3, canonical: { id: 'early' } });

@@ -3,11 +3,13 @@
 // as soon as it is decided, so later articles of the same batch see it.
 import PQueue from 'p-queue';
 import type { StoredWindow } from '../db/store.ts';
+import { documentText, type Embedder } from '../models/embedder.ts';
 import { type Candidate, type Decision, decideCluster, type MatchMethod } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import { InputError } from './errors.ts';
 import type { InputItem, RawArticle } from './input.ts';
 import { detectLanguage } from './language.ts';
+import { anchors, minhash, windowHash } from './fingerprints.ts';
 import { contentHash, htmlToText, normaliseText } from './text.ts';
 
 export interface PreparedArticle {
@@ -19,6 +21,8 @@ export interface PreparedArticle {
   source: string | null;
   publishedAt: string | null;
   contentHash: string;
+  minhash: Uint32Array;
+  anchors: string[];
   origin: RawArticle['origin'];
 }
 
@@ -58,10 +62,26 @@ export interface Progress {
   elapsedMs: number;
 }
 
-interface Embedded {
-  article: PreparedArticle;
+export interface ArticleVectors {
   vector: Float32Array;
   windows: Omit<StoredWindow, 'idx'>[];
+}
+
+interface Embedded extends ArticleVectors {
+  article: PreparedArticle;
+}
+
+/** Document and window vectors of articles, each window with the fingerprint of its words. */
+export async function embedArticles(
+  embedder: Embedder,
+  articles: readonly { title?: string | null; text: string; lang: string }[],
+): Promise<ArticleVectors[]> {
+  const docs = articles.map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang }));
+  const embedded = await embedder.embedDocuments(docs);
+  return embedded.map((e, i) => {
+    const full = documentText(docs[i]!);
+    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)) })) };
+  });
 }
 
 /** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
@@ -78,6 +98,8 @@ export function prepareArticle(raw: RawArticle): PreparedArticle {
     source: raw.source ?? null,
     publishedAt: raw.publishedAt ?? null,
     contentHash: contentHash(title, text),
+    minhash: minhash(text),
+    anchors: anchors(`${title ?? ''}\n${text}`),
     origin: raw.origin,
   };
 }
@@ -167,15 +189,9 @@ export class Pipeline {
         reused.set(i, { article, vector, windows: store.windowsOf(same.rowid) });
       } else toEmbed.push(i);
     });
-    const docs = await embedder.embedDocuments(toEmbed.map((i) => batch[i]!).map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang })));
-    const out: Embedded[] = [];
+    const docs = await embedArticles(embedder, toEmbed.map((i) => batch[i]!));
     let k = 0;
-    batch.forEach((article, i) => {
-      const doc = reused.get(i) ?? { article, vector: docs[k]!.vector, windows: docs[k]!.windows };
-      if (!reused.has(i)) k++;
-      out.push(doc);
-    });
-    return out;
+    return batch.map((article, i) => reused.get(i) ?? { article, ...docs[k++]! });
   }
 
   /** Scored neighbours of a vector, with the exact copy (same fingerprint) first when there is one. */

@@ -1,13 +1,14 @@
 // Re-embeds every stored article with the context's model (after a model change), records the
 // new model identity and rebuilds the index. Cluster assignments are kept as they are.
 import type { Context } from './context.ts';
+import { embedArticles } from './pipeline.ts';
 
 export async function reembedAll(ctx: Context, batchSize = ctx.config.batchSize): Promise<number> {
   const { store, embedder, index, log } = ctx;
   const rowids = store.rowids();
   for (let i = 0; i < rowids.length; i += batchSize) {
     const articles = rowids.slice(i, i + batchSize).map((r) => store.articleByRowid(r)!);
-    const docs = await embedder.embedDocuments(articles.map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang })));
+    const docs = await embedArticles(embedder, articles);
     store.transaction(() => articles.forEach((a, k) => store.replaceVectors(a.rowid, docs[k]!.vector, docs[k]!.windows)));
     log.debug({ done: Math.min(i + batchSize, rowids.length), of: rowids.length }, 're-embedding');
   }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { anchorOverlap, anchors, jaccard, minhash, windowHash, words } from '../worker/fingerprints.ts';
+import { FIXTURE_TEXTS } from './helpers.ts';
+
+describe('fingerprints', () => {
+  it('hashes windows blind to case, punctuation and spacing', () => {
+    expect(windowHash('Read more: the  Disclaimer!')).toBe(windowHash('read more the disclaimer'));
+    expect(windowHash('Read more')).not.toBe(windowHash('Read less'));
+  });
+
+  it('splits CJK runs into characters', () => {
+    expect(words('東京 Tokyo')).toEqual(['東', '京', 'tokyo']);
+  });
+
+  it('estimates Jaccard: 1 for the same text, high for a light edit, low for another story', () => {
+    const a = minhash(FIXTURE_TEXTS.quake);
+    expect(jaccard(a, minhash(FIXTURE_TEXTS.quake))).toBe(1);
+    expect(jaccard(a, minhash(FIXTURE_TEXTS.quake.replace('Monday', 'Tuesday')))).toBeGreaterThan(0.7);
+    expect(jaccard(a, minhash(FIXTURE_TEXTS.budget))).toBeLessThan(0.1);
+  });
+
+  it('reads numbers the same way whatever the separators', () => {
+    expect(anchors('In 2023 it cost $1,250.50; 7 people; 12 %')).toEqual(['125050', '12', '2023']);
+    expect(anchors('en 2023, 1 250,50 $ ; 12 %')).toEqual(['125050', '12', '2023']);
+    expect(anchorOverlap(['2023', '12'], ['12', '2023', '99'])).toBe(1);
+    expect(anchorOverlap(['2023'], [])).toBeUndefined();
+  });
+});

@@ -1,0 +1,91 @@
+// Cheap lexical fingerprints that back up the embedding: a hash per window (exact paragraph
+// reuse, boilerplate), a MinHash signature over word shingles (near-verbatim copies in one
+// language) and anchors (numbers) that survive translation.
+
+import { createHash } from 'node:crypto';
+
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+const CJK_CHAR = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
+
+/** Lower-cased words; runs of CJK characters become one token per character. */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (const w of text.normalize('NFKC').toLowerCase().match(WORD) ?? []) {
+    if (CJK_CHAR.test(w)) out.push(...w);
+    else out.push(w);
+  }
+  return out;
+}
+
+/** Fingerprint of a window's words, blind to case, punctuation and spacing. */
+export function windowHash(text: string): string {
+  return createHash('sha1').update(words(text).join(' ')).digest('hex').slice(0, 16);
+}
+
+/** 32-bit FNV-1a. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A strong 32-bit mixer (murmur3 finaliser), used to derive independent hash functions. */
+function mix(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+export const MINHASH_SIZE = 64;
+const SEEDS = Array.from({ length: MINHASH_SIZE }, (_, i) => mix(0x9e3779b9 + i * 0x632be5ab));
+const SHINGLE = 4;
+
+/** MinHash of the set of overlapping 4-word shingles (shorter texts: the whole text as one shingle). */
+export function minhash(text: string): Uint32Array {
+  const w = words(text);
+  const sig = new Uint32Array(MINHASH_SIZE).fill(0xffffffff);
+  const n = Math.max(1, w.length - SHINGLE + 1);
+  for (let i = 0; i < n; i++) {
+    const h = fnv1a(w.slice(i, i + SHINGLE).join(' '));
+    for (let k = 0; k < MINHASH_SIZE; k++) {
+      const v = mix(h ^ SEEDS[k]!);
+      if (v < sig[k]!) sig[k] = v;
+    }
+  }
+  return sig;
+}
+
+/** Estimated Jaccard similarity of the two shingle sets. */
+export function jaccard(a: Uint32Array, b: Uint32Array): number {
+  let same = 0;
+  for (let k = 0; k < MINHASH_SIZE; k++) if (a[k] === b[k]) same++;
+  return same / MINHASH_SIZE;
+}
+
+/**
+ * Numbers written in the text, with thousands separators and decimal marks removed, so "1,000",
+ * "1 000" and "1.000" agree across languages. Single digits are too common to be evidence.
+ */
+export function anchors(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.normalize('NFKC').matchAll(/\d(?:[\d.,\u00a0\u202f ]*\d)?/g)) {
+    const digits = m[0].replace(/\D/g, '').replace(/^0+(?=\d)/, '');
+    if (digits.length >= 2) found.add(digits);
+  }
+  return [...found].sort();
+}
+
+/** Share of the smaller anchor set found in the other; undefined when either side has none. */
+export function anchorOverlap(a: readonly string[], b: readonly string[]): number | undefined {
+  if (a.length === 0 || b.length === 0) return undefined;
+  const set = new Set(a);
+  let shared = 0;
+  for (const x of b) if (set.has(x)) shared++;
+  return shared / Math.min(a.length, b.length);
+}
