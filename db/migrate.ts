@@ -18,7 +18,11 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .map((file) => /^(\d+)_(.+)\.sql$/.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(join(dir, m[0]), 'utf8') }))
-    .sort((a, b) => a.version - b.version);
+    .sort((a, b) => a.version - b.version)
+    .map((m, i, all) => {
+      if (i > 0 && all[i - 1]!.version === m.version) throw new Error(`two migrations share number ${m.version}: ${all[i - 1]!.name} and ${m.name} (${dir})`);
+      return m;
+    });
 }
 
 /** Returns the versions applied by this call. */
