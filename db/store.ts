@@ -209,6 +209,16 @@ export class Store {
     this.s.setMeta.run(key, value);
   }
 
+  /** Decision thresholds calibrated for a model on this database's own labelled data, if any. */
+  calibration(modelId: string): Record<string, number> | undefined {
+    const v = this.getMeta(`thresholds:${modelId}`);
+    return v ? (JSON.parse(v) as Record<string, number>) : undefined;
+  }
+
+  setCalibration(modelId: string, thresholds: Record<string, number>): void {
+    this.setMeta(`thresholds:${modelId}`, JSON.stringify(thresholds));
+  }
+
   /** A counter bumped by every committed write batch: an index file saved at another generation is stale. */
   generation(): number {
     return Number(this.getMeta('generation') ?? 0);

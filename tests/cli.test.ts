@@ -257,6 +257,9 @@ describe('eval', () => {
     // Nothing was written to the user's database.
     expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false);
     const human = await run(['eval', file]);
-    expect(human.stdout).toMatch(/pairwise\s+precision 100\.0%\s+recall 75\.0%/);
+    expect(human.stdout).toMatch(/newsdedup\s+100\.0%\s+83\.3%\s+90\.9%\s+100\.0%\s+75\.0%/);
+    expect(human.stdout).toMatch(/lexical baseline/);
+    // The lexical baseline finds the exact and the edited copy, never the translation.
+    expect(r.json().lexicalBaseline.crossLanguage.found).toBe(0);
   });
 });

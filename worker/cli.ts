@@ -12,6 +12,7 @@ import { articleFromJson, type InputItem, readInputs } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
 import { reembedAll } from './reembed.ts';
+import { calibrateFile } from './calibrate-command.ts';
 
 interface CommonFlags {
   db?: string;
@@ -123,15 +124,19 @@ function printCheck(r: CheckReport, io: CliIo): void {
 }
 
 function printEval(r: EvalReport, io: CliIo): void {
+  io.stdout.write(`${r.file}: ${r.metrics.articles} articles, model ${r.model}, ${r.seconds.toFixed(1)} s\n`);
+  const row = (name: string, m: EvalReport['metrics']) =>
+    `${name.padEnd(18)} ${[m.bcubed.precision, m.bcubed.recall, m.bcubed.f1, m.pairwise.precision, m.pairwise.recall, m.pairwise.f1, m.crossLanguage.recall, m.sameLanguage.recall]
+      .map((x) => pct(x).padStart(7))
+      .join(' ')}\n`;
+  io.stdout.write(`${''.padEnd(18)} ${['B3 P', 'B3 R', 'B3 F1', 'pair P', 'pair R', 'pair F1', 'x-lang R', 'same R'].map((h) => h.padStart(7)).join(' ')}\n`);
+  io.stdout.write(row('newsdedup', r.metrics));
+  io.stdout.write(row('lexical baseline', r.lexicalBaseline));
   const m = r.metrics;
-  io.stdout.write(`${r.file}: ${m.articles} articles, model ${r.model}, ${r.seconds.toFixed(1)} s\n`);
-  io.stdout.write(`B-cubed   precision ${pct(m.bcubed.precision)}  recall ${pct(m.bcubed.recall)}  F1 ${pct(m.bcubed.f1)}\n`);
   io.stdout.write(
-    `pairwise  precision ${pct(m.pairwise.precision)}  recall ${pct(m.pairwise.recall)}  F1 ${pct(m.pairwise.f1)}  ` +
-      `(${m.pairwise.correctPairs} correct of ${m.pairwise.predictedPairs} predicted, ${m.pairwise.goldPairs} gold pairs)\n`,
+    `pairs: ${m.pairwise.correctPairs} correct of ${m.pairwise.predictedPairs} predicted, ${m.pairwise.goldPairs} gold ` +
+      `(${m.crossLanguage.found}/${m.crossLanguage.goldPairs} cross-language, ${m.sameLanguage.found}/${m.sameLanguage.goldPairs} same-language found)\n`,
   );
-  io.stdout.write(`cross-language pair recall ${pct(m.crossLanguage.recall)} (${m.crossLanguage.found}/${m.crossLanguage.goldPairs})\n`);
-  io.stdout.write(`same-language pair recall  ${pct(m.sameLanguage.recall)} (${m.sameLanguage.found}/${m.sameLanguage.goldPairs})\n`);
   if (r.ingest.rejected) io.stdout.write(`${r.ingest.rejected} input(s) rejected\n`);
 }
 
@@ -250,6 +255,32 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else printEval(report, io);
     setExit(report.ingest.rejected > 0 ? 1 : 0);
+  });
+
+  withCommon(
+    program
+      .command('calibrate')
+      .description('fit the decision thresholds of the current model to a labelled .jsonl file (max pairwise F1 with precision at or above a floor)')
+      .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"')
+      .option('--min-precision <p>', 'pairwise precision floor', '0.98')
+      .option('--save', 'store the thresholds in the database (--db) for this model; later runs use them')
+      .option('--write-model', "write the thresholds into the model folder's newsdedup.json (the model's shipped defaults)"),
+  ).action(async (file: string, flags: CommonFlags & { minPrecision: string; save?: boolean; writeModel?: boolean }) => {
+    const minPrecision = Number(flags.minPrecision);
+    if (!(minPrecision > 0 && minPrecision <= 1)) throw new UsageError(`--min-precision must be in (0, 1], got ${flags.minPrecision}`);
+    if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+    const { config, log } = ctxFor(flags);
+    const r = await calibrateFile(config, log, file, { minPrecision, save: flags.save, writeModel: flags.writeModel });
+    if (flags.json) io.stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      const t = r.fitted.thresholds;
+      io.stdout.write(`model ${r.model}, ${r.fitted.metrics.articles} articles, ${r.fitted.replays} replays\n`);
+      io.stdout.write(`thresholds: sameLanguage ${t.sameLanguage}, crossLanguage ${t.crossLanguage}, merge ${t.merge}${r.fitted.feasible ? '' : ` (precision floor ${minPrecision} not reachable)`}\n`);
+      for (const [name, m] of [['before', r.before], ['after', r.fitted.metrics]] as const) {
+        io.stdout.write(`${name.padEnd(6)} pairwise P ${pct(m.pairwise.precision)} R ${pct(m.pairwise.recall)} F1 ${pct(m.pairwise.f1)}, B-cubed F1 ${pct(m.bcubed.f1)}, cross-language R ${pct(m.crossLanguage.recall)}\n`);
+      }
+      for (const where of r.savedTo) io.stdout.write(`saved to ${where}\n`);
+    }
   });
 
   withCommon(program.command('stats').description('counts, model and index health')).action((flags: CommonFlags) => {

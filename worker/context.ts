@@ -73,7 +73,12 @@ export async function openContext(config: Config, log: Logger, opts: { reembed?:
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
     if (!opts.reembed) syncIndex(store, index, embedder.id, log);
-    const thresholds = { ...FALLBACK_THRESHOLDS, ...embedder.recommendedThresholds, ...config.thresholds };
+    const thresholds = {
+      ...FALLBACK_THRESHOLDS,
+      ...embedder.recommendedThresholds,
+      ...store.calibration(embedder.id),
+      ...config.thresholds,
+    };
     return {
       config,
       log,

@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
-import { openContext } from './context.ts';
+import { type Context, openContext } from './context.ts';
 import { InputError } from './errors.ts';
 import { readInputs } from './input.ts';
+import { lexicalClusters } from './lexical-baseline.ts';
 import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics, type LabelledItem } from './metrics.ts';
-import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
+import { type IngestSummary, Pipeline, type PipelineOptions, type Progress } from './pipeline.ts';
 
 export interface GoldLabel {
   id: string;
@@ -36,38 +37,59 @@ export function readGoldLabels(file: string): GoldLabel[] {
   return labels;
 }
 
-export interface EvalReport {
-  file: string;
-  model: string;
-  metrics: ClusteringMetrics;
-  ingest: Pick<IngestSummary, 'ingested' | 'skipped' | 'rejected' | 'errors'>;
-  seconds: number;
-}
-
-export async function evaluateFile(config: Config, log: Logger, file: string, onProgress?: (p: Progress) => void): Promise<EvalReport> {
-  const gold = readGoldLabels(file);
+/** Ingests `file` into a temporary database, hands the open context to `use`, then deletes it all. */
+export async function withTemporaryIngest<T>(
+  config: Config,
+  log: Logger,
+  file: string,
+  opts: PipelineOptions & { onProgress?: (p: Progress) => void },
+  use: (ctx: Context, summary: IngestSummary) => T | Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'newsdedup-eval-'));
-  const t0 = performance.now();
   try {
     const ctx = await openContext({ ...config, db: join(dir, 'eval.db') }, log);
     try {
-      const summary = await new Pipeline(ctx).ingest(readInputs([file]), onProgress);
-      const items: LabelledItem[] = gold.map((g) => {
-        const stored = ctx.store.articleById(g.id);
-        // A rejected article is scored as a singleton of its own: it was found as a duplicate of nothing.
-        return { id: g.id, lang: g.lang ?? stored?.lang ?? 'und', gold: g.cluster, predicted: stored ? String(stored.clusterId) : `missing:${g.id}` };
-      });
-      return {
-        file,
-        model: ctx.embedder.id,
-        metrics: clusteringMetrics(items),
-        ingest: { ingested: summary.ingested, skipped: summary.skipped, rejected: summary.rejected, errors: summary.errors },
-        seconds: (performance.now() - t0) / 1000,
-      };
+      const summary = await new Pipeline(ctx, opts).ingest(readInputs([file]), opts.onProgress);
+      return await use(ctx, summary);
     } finally {
       ctx.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export interface EvalReport {
+  file: string;
+  model: string;
+  metrics: ClusteringMetrics;
+  /** Word-shingle Jaccard clustering of the same articles, what MinHash dedup tools estimate. */
+  lexicalBaseline: ClusteringMetrics;
+  ingest: Pick<IngestSummary, 'ingested' | 'skipped' | 'rejected' | 'errors'>;
+  seconds: number;
+}
+
+export async function evaluateFile(config: Config, log: Logger, file: string, onProgress?: (p: Progress) => void): Promise<EvalReport> {
+  const gold = readGoldLabels(file);
+  const t0 = performance.now();
+  return withTemporaryIngest(config, log, file, { onProgress }, (ctx, summary) => {
+    const stored = gold.map((g) => ctx.store.articleById(g.id));
+    const lexical = lexicalClusters(stored.filter((a) => a !== undefined));
+    const items = (predicted: (i: number) => string | undefined): LabelledItem[] =>
+      gold.map((g, i) => ({
+        id: g.id,
+        lang: g.lang ?? stored[i]?.lang ?? 'und',
+        gold: g.cluster,
+        // A rejected article is scored as a singleton of its own: it was found as a duplicate of nothing.
+        predicted: predicted(i) ?? `missing:${g.id}`,
+      }));
+    return {
+      file,
+      model: ctx.embedder.id,
+      metrics: clusteringMetrics(items((i) => stored[i] && String(stored[i]!.clusterId))),
+      lexicalBaseline: clusteringMetrics(items((i) => stored[i] && lexical.get(stored[i]!.id))),
+      ingest: { ingested: summary.ingested, skipped: summary.skipped, rejected: summary.rejected, errors: summary.errors },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  });
 }

@@ -74,7 +74,8 @@ export function jaccard(a: Uint32Array, b: Uint32Array): number {
  */
 export function anchors(text: string): string[] {
   const found = new Set<string>();
-  for (const m of text.normalize('NFKC').matchAll(/\d(?:[\d.,\u00a0\u202f ]*\d)?/g)) {
+  // Digit groups joined by one thousands separator, then an optional decimal part: "2023, 1 250,50" is 2023 and 1250.50.
+  for (const m of text.normalize('NFKC').matchAll(/\d+(?:[.,\u00a0\u202f ]\d{3})*(?:[.,]\d+)?/g)) {
     const digits = m[0].replace(/\D/g, '').replace(/^0+(?=\d)/, '');
     if (digits.length >= 2) found.add(digits);
   }

@@ -108,8 +108,22 @@ function rejection(err: InputError): RejectedInput {
   return { file: err.file, line: err.line, id: err.articleId, message: err.message };
 }
 
+/** What the decision saw for one article: enough to replay it under other thresholds (calibration). */
+export interface DecisionRecord {
+  id: string;
+  lang: string;
+  candidates: Candidate[];
+}
+
+export interface PipelineOptions {
+  onDecision?: (record: DecisionRecord) => void;
+}
+
 export class Pipeline {
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly opts: PipelineOptions = {},
+  ) {}
 
   async ingest(items: AsyncIterable<InputItem>, onProgress?: (p: Progress) => void): Promise<IngestSummary> {
     const { config, log } = this.ctx;
@@ -236,7 +250,9 @@ export class Pipeline {
     if (existing && existing.contentHash === article.contentHash) {
       return { id: article.id, cluster: existing.clusterId, status: 'unchanged' };
     }
-    const decision: Decision = decideCluster(article, this.candidates(article, e.vector, existing?.rowid), thresholds);
+    const candidates = this.candidates(article, e.vector, existing?.rowid);
+    this.opts.onDecision?.({ id: article.id, lang: article.lang, candidates });
+    const decision: Decision = decideCluster(article, candidates, thresholds);
     if (existing) {
       store.deleteMatchesOf(article.id);
       clusters.add(existing.clusterId);

@@ -1,0 +1,60 @@
+// The `calibrate` command: records decisions on a labelled file, fits thresholds, and stores them
+// with the model identity (in the database, and/or as the model folder's shipped defaults).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../db/store.ts';
+import { type CalibrationResult, fitThresholds, replay } from './calibrate.ts';
+import type { Config } from './config.ts';
+import { UsageError } from './errors.ts';
+import { readGoldLabels, withTemporaryIngest } from './evaluate.ts';
+import type { Logger } from './log.ts';
+import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
+import type { DecisionRecord } from './pipeline.ts';
+
+export interface CalibrateReport {
+  file: string;
+  model: string;
+  before: ClusteringMetrics;
+  fitted: CalibrationResult;
+  savedTo: string[];
+}
+
+export async function calibrateFile(
+  config: Config,
+  log: Logger,
+  file: string,
+  opts: { minPrecision: number; save?: boolean; writeModel?: boolean },
+): Promise<CalibrateReport> {
+  if (opts.writeModel && !config.modelDir) throw new UsageError('--write-model needs a local model folder (--model-dir)');
+  const goldList = readGoldLabels(file);
+  const records: DecisionRecord[] = [];
+  // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
+  const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2 } };
+  const { model, current } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => ({
+    model: ctx.embedder.id,
+    current: { ...ctx.thresholds, ...config.thresholds },
+  }));
+  const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
+  const predictedBefore = replay(records, current);
+  const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
+  const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start: current });
+
+  const savedTo: string[] = [];
+  if (opts.save) {
+    const store = new Store(config.db);
+    try {
+      store.setCalibration(model, fitted.thresholds);
+    } finally {
+      store.close();
+    }
+    savedTo.push(config.db);
+  }
+  if (opts.writeModel) {
+    const path = join(config.modelDir!, 'newsdedup.json');
+    const own = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+    const previous = (own.thresholds ?? {}) as Record<string, number>;
+    writeFileSync(path, `${JSON.stringify({ ...own, thresholds: { ...previous, ...fitted.thresholds } }, null, 2)}\n`);
+    savedTo.push(path);
+  }
+  return { file, model, before, fitted, savedTo };
+}

@@ -1,0 +1,81 @@
+// Calibration: fits the decision thresholds of the current model to a labelled file. The file is
+// ingested once with every threshold out of reach, recording what each decision saw; the
+// decisions are then replayed under candidate thresholds (cheap: no model, no database), and the
+// thresholds that maximise pairwise F1 while keeping pairwise precision at or above the floor win.
+import { type Candidate, decideCluster, type Thresholds } from './cluster-decision.ts';
+import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
+import type { DecisionRecord } from './pipeline.ts';
+
+export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge'>;
+
+/** Replays recorded decisions in order under `t`; returns each article's cluster label. */
+export function replay(records: readonly DecisionRecord[], t: Thresholds): Map<string, string> {
+  const parent: number[] = [];
+  const find = (c: number): number => (parent[c] === c ? c : (parent[c] = find(parent[c]!)));
+  const clusterOf = new Map<string, number>();
+  for (const rec of records) {
+    const candidates: Candidate[] = [];
+    for (const c of rec.candidates) {
+      const cluster = clusterOf.get(c.articleId);
+      if (cluster !== undefined) candidates.push({ ...c, clusterId: find(cluster) });
+    }
+    const d = decideCluster(rec, candidates, t);
+    if (d.action === 'new') {
+      parent.push(parent.length);
+      clusterOf.set(rec.id, parent.length - 1);
+    } else {
+      if (d.action === 'merge') for (const from of d.mergeFrom) parent[find(from)] = find(d.clusterId);
+      clusterOf.set(rec.id, find(d.clusterId));
+    }
+  }
+  return new Map([...clusterOf].map(([id, c]) => [id, String(find(c))]));
+}
+
+export interface CalibrationResult {
+  thresholds: DecisionThresholds;
+  metrics: ClusteringMetrics;
+  /** Whether the precision floor could be met at all. */
+  feasible: boolean;
+  replays: number;
+}
+
+const GRID = Array.from({ length: 71 }, (_, i) => Math.round((0.3 + i * 0.01) * 100) / 100); // 0.30 … 1.00
+
+/**
+ * Coordinate search over the three thresholds: each round scans one threshold over the grid with
+ * the others fixed; stops when a round changes nothing. Ranking: solutions that meet the precision
+ * floor by F1, before all others by precision.
+ */
+export function fitThresholds(
+  records: readonly DecisionRecord[],
+  gold: ReadonlyMap<string, { cluster: string; lang: string }>,
+  opts: { minPrecision: number; start: Thresholds },
+): CalibrationResult {
+  let replays = 0;
+  const evaluate = (t: Thresholds) => {
+    replays++;
+    const predicted = replay(records, t);
+    const items = [...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predicted.get(id) ?? `missing:${id}` }));
+    const metrics = clusteringMetrics(items);
+    const feasible = metrics.pairwise.precision >= opts.minPrecision;
+    return { metrics, feasible, key: feasible ? 1 + metrics.pairwise.f1 : metrics.pairwise.precision };
+  };
+  let best = { t: { ...opts.start }, ...evaluate(opts.start) };
+  for (let round = 0; round < 6; round++) {
+    let changed = false;
+    for (const name of ['crossLanguage', 'sameLanguage', 'merge'] as const) {
+      for (const value of GRID) {
+        if (value === best.t[name]) continue;
+        const t = { ...best.t, [name]: value };
+        const r = evaluate(t);
+        if (r.key > best.key + 1e-12) {
+          best = { t, ...r };
+          changed = true;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  const { sameLanguage, crossLanguage, merge } = best.t;
+  return { thresholds: { sameLanguage, crossLanguage, merge }, metrics: best.metrics, feasible: best.feasible, replays };
+}
