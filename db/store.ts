@@ -182,6 +182,13 @@ export class Store {
                         (SELECT count(*) FROM matches) AS matches,
                         (SELECT count(*) FROM windows) AS windows`),
       languages: p('SELECT lang, count(*) AS n FROM articles GROUP BY lang ORDER BY n DESC'),
+      recentClusterIds: p(`SELECT c.id FROM clusters c
+                           WHERE c.merged_into IS NULL AND c.size >= @minSize
+                             AND (@since IS NULL OR c.updated_at >= @since)
+                             AND (@lang IS NULL OR EXISTS (SELECT 1 FROM articles a WHERE a.cluster_id = c.id AND a.lang = @lang))
+                           ORDER BY c.updated_at DESC, c.id DESC LIMIT @limit`),
+      matchesOfArticle: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, decision
+                           FROM matches WHERE article_id = ? ORDER BY id`),
     };
   }
 
@@ -384,6 +391,18 @@ export class Store {
 
   members(clusterId: number): ClusterMember[] {
     return this.s.members.all(clusterId) as ClusterMember[];
+  }
+
+  /** Live clusters, most recently updated first: at least `minSize` members, updated at or after `since` (ISO time), with a member in `lang`. */
+  recentClusterIds(filter: { minSize: number; limit: number; since?: string; lang?: string }): number[] {
+    return (this.s.recentClusterIds.all({ minSize: filter.minSize, limit: filter.limit, since: filter.since ?? null, lang: filter.lang ?? null }) as { id: number }[]).map(
+      (r) => r.id,
+    );
+  }
+
+  /** The evidence recorded for one article's cluster decision. */
+  matchesOfArticle(articleId: string): MatchRecord[] {
+    return this.s.matchesOfArticle.all(articleId) as MatchRecord[];
   }
 
   exportRows(): { id: string; cluster: number; canonical: string; lang: string }[] {

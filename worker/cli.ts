@@ -11,6 +11,7 @@ import { evaluateFile, type EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, readInputs } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
+import { progressBar } from './service/progress-bar.ts';
 import { reembedAll } from './reembed.ts';
 import { calibrateFile } from './calibrate-command.ts';
 
@@ -45,10 +46,10 @@ function withCommon(cmd: Command): Command {
     .addOption(new Option('--log-level <level>', 'log level (env NEWSDEDUP_LOG_LEVEL)').choices(['debug', 'info', 'warn', 'error', 'silent']));
 }
 
-function buildConfig(flags: CommonFlags, io: CliIo): Config {
+function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknown> = {}): Config {
   return loadConfig({
     flags: Object.fromEntries(
-      Object.entries({ db: flags.db, modelDir: flags.modelDir, model: flags.model, dtype: flags.dtype, logLevel: flags.logLevel }).filter(
+      Object.entries({ db: flags.db, modelDir: flags.modelDir, model: flags.model, dtype: flags.dtype, logLevel: flags.logLevel, ...extra }).filter(
         ([, v]) => v !== undefined,
       ),
     ),
@@ -70,17 +71,6 @@ function clusterJson(store: Store, c: ClusterSummary) {
   return { ...c, members: store.members(c.id) };
 }
 
-function progressPrinter(io: CliIo, enabled: boolean): ((p: Progress) => void) | undefined {
-  if (!enabled) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = performance.now();
-    if (now - last < 500) return;
-    last = now;
-    const rate = p.done / Math.max(0.001, p.elapsedMs / 1000);
-    io.stderr.write(`\r${p.done} articles, ${p.rejected} rejected, ${rate.toFixed(0)}/s   `);
-  };
-}
 
 async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   if (path !== '-') {
@@ -161,12 +151,17 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--no-progress', 'no progress line on a terminal'),
   ).action(async (paths: string[], flags: CommonFlags & { progress: boolean }) => {
     const { config, log } = ctxFor(flags);
-    const ctx = await openContext(config, log);
+    const ctx = await openContext(config, log, { writer: 'newsdedup ingest' });
     let summary: IngestSummary;
     try {
       const showProgress = flags.progress && !flags.json && Boolean((process.stderr as { isTTY?: boolean }).isTTY);
-      summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), progressPrinter(io, showProgress));
-      if (showProgress) io.stderr.write('\n');
+      // A progress bar (cli-progress) on a terminal; the total is counted from the files first.
+      const bar = showProgress ? progressBar(paths) : undefined;
+      try {
+        summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), bar?.update);
+      } finally {
+        bar?.stop();
+      }
       const clusters = summary.touchedClusters.map((id) => ctx.store.cluster(id)).filter((c): c is ClusterSummary => !!c && c.size > 0);
       if (flags.json) {
         const { ingested, skipped, rejected, articles, errors } = summary;
@@ -323,7 +318,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   ).action(async (flags: CommonFlags) => {
     const { config, log } = ctxFor(flags);
     openStore(config).close();
-    const ctx = await openContext(config, log, { reembed: true });
+    const ctx = await openContext(config, log, { reembed: true, writer: 'newsdedup reembed' });
     try {
       const n = await reembedAll(ctx);
       if (flags.json) io.stdout.write(`${JSON.stringify({ reembedded: n, model: ctx.embedder.id })}\n`);
@@ -331,6 +326,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     } finally {
       ctx.close();
     }
+  });
+
+  withCommon(
+    program
+      .command('worker')
+      .description("run the service until SIGTERM/SIGINT: HTTP API and editors' page, watched inbox folder, durable job queue (docs/service.md)")
+      .option('--host <host>', 'address to bind (env NEWSDEDUP_HTTP_HOST; default 127.0.0.1)')
+      .option('--port <port>', 'port to listen on, 0 for any free port (env NEWSDEDUP_HTTP_PORT; default 8080)')
+      .option('--inbox <dir>', 'folder to watch for article files (env NEWSDEDUP_INBOX)'),
+  ).action(async (flags: CommonFlags & { host?: string; port?: string; inbox?: string }) => {
+    const config = buildConfig(flags, io, { http: { host: flags.host, port: flags.port }, inbox: flags.inbox });
+    const log = createLogger(config.logLevel);
+    const { runWorker } = await import('./service/command.ts');
+    setExit(await runWorker(config, log, { json: Boolean(flags.json), stdout: io.stdout }));
   });
 
   return program;

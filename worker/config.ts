@@ -34,6 +34,26 @@ export interface Config {
   /** Overrides of the model's recommended thresholds. */
   thresholds: Partial<Thresholds>;
   logLevel: LogLevel;
+  /** The worker's HTTP API (docs/service.md). */
+  http: HttpConfig;
+  /** Folder the worker watches for article files (moved to done/ or failed/ beside them). */
+  inbox?: string;
+  /** Most jobs waiting in the worker's queue; beyond it HTTP answers 429 and the inbox waits. */
+  queueLimit: number;
+  /** Seconds a writer (worker, ingest, reembed) waits for another writer's lock before giving up. */
+  lockWait: number;
+  /** Seconds between index saves in the worker (it is also saved at shutdown). */
+  indexSaveSeconds: number;
+}
+
+export interface HttpConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** When set, write endpoints require `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body in bytes. */
+  bodyLimit: number;
 }
 
 export const DEFAULTS: Config = {
@@ -46,6 +66,10 @@ export const DEFAULTS: Config = {
   hnsw: { m: 16, efConstruction: 200, efSearch: 64 },
   thresholds: {},
   logLevel: 'info',
+  http: { host: '127.0.0.1', port: 8080, bodyLimit: 10 * 1024 * 1024 },
+  queueLimit: 10_000,
+  lockWait: 10,
+  indexSaveSeconds: 60,
 };
 
 /** The shape accepted at every level: the config file, the environment, the flags. */
@@ -62,6 +86,11 @@ export interface ConfigLayer {
   hnsw?: Partial<HnswParams>;
   thresholds?: Partial<Thresholds>;
   logLevel?: LogLevel;
+  http?: Partial<HttpConfig>;
+  inbox?: string;
+  queueLimit?: number;
+  lockWait?: number;
+  indexSaveSeconds?: number;
 }
 
 const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
@@ -87,9 +116,41 @@ function oneOf<T extends string>(v: unknown, allowed: T[], name: string): T | un
   return v as T;
 }
 
+function nonNegativeInt(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${name} must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The worker's settings (http, inbox, queueLimit, lockWait, indexSaveSeconds). */
+function serviceSettings(raw: Record<string, unknown>, where: string): Pick<ConfigLayer, 'http' | 'inbox' | 'queueLimit' | 'lockWait' | 'indexSaveSeconds'> {
+  const http = raw.http ?? {};
+  if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new UsageError(`${where}: http must be an object`);
+  const h = http as Record<string, unknown>;
+  for (const key of Object.keys(h)) if (!['host', 'port', 'token', 'bodyLimit'].includes(key)) throw new UsageError(`${where}: unknown setting "http.${key}"`);
+  for (const key of ['host', 'token'] as const) {
+    if (h[key] !== undefined && (typeof h[key] !== 'string' || !h[key])) throw new UsageError(`${where}: http.${key} must be a non-empty string`);
+  }
+  if (raw.inbox !== undefined && (typeof raw.inbox !== 'string' || !raw.inbox)) throw new UsageError(`${where}: inbox must be a folder path`);
+  return {
+    http: {
+      host: h.host as string | undefined,
+      port: nonNegativeInt(h.port, `${where}: http.port`, 65535),
+      token: h.token as string | undefined,
+      bodyLimit: positiveInt(h.bodyLimit, `${where}: http.bodyLimit`),
+    },
+    inbox: raw.inbox as string | undefined,
+    queueLimit: positiveInt(raw.queueLimit, `${where}: queueLimit`),
+    lockWait: nonNegativeInt(raw.lockWait, `${where}: lockWait`),
+    indexSaveSeconds: positiveInt(raw.indexSaveSeconds, `${where}: indexSaveSeconds`),
+  };
+}
+
 /** Checks one layer's values; `where` names the layer in error messages. */
 export function validateLayer(raw: Record<string, unknown>, where: string): ConfigLayer {
   const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
+  for (const key of ['http', 'inbox', 'queueLimit', 'lockWait', 'indexSaveSeconds']) known.add(key);
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
   const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
   const th = (raw.thresholds ?? {}) as Record<string, unknown>;
@@ -119,6 +180,7 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
       merge: unitScore(th.merge, `${where}: thresholds.merge`),
     },
     logLevel: oneOf(raw.logLevel, LEVELS, `${where}: logLevel`),
+    ...serviceSettings(raw, where),
   };
   return layer;
 }
@@ -134,7 +196,14 @@ export function envLayer(env: Record<string, string | undefined>): ConfigLayer {
     batchSize: env.NEWSDEDUP_BATCH_SIZE,
     concurrency: env.NEWSDEDUP_CONCURRENCY,
     logLevel: env.NEWSDEDUP_LOG_LEVEL,
+    inbox: env.NEWSDEDUP_INBOX,
+    queueLimit: env.NEWSDEDUP_QUEUE_LIMIT,
+    lockWait: env.NEWSDEDUP_LOCK_WAIT,
+    indexSaveSeconds: env.NEWSDEDUP_INDEX_SAVE_SECONDS,
   };
+  const http = { host: env.NEWSDEDUP_HTTP_HOST, port: env.NEWSDEDUP_HTTP_PORT, token: env.NEWSDEDUP_HTTP_TOKEN, bodyLimit: env.NEWSDEDUP_HTTP_BODY_LIMIT };
+  const httpSet = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined && v !== ''));
+  if (Object.keys(httpSet).length) raw.http = httpSet;
   for (const k of Object.keys(raw)) if (raw[k] === undefined || raw[k] === '') delete raw[k];
   return validateLayer(raw, 'environment');
 }
@@ -159,12 +228,13 @@ const defined = <T extends object>(o: T | undefined): Partial<T> =>
   Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export function mergeLayers(...layers: ConfigLayer[]): Config {
-  let config: Config = { ...DEFAULTS, hnsw: { ...DEFAULTS.hnsw }, thresholds: {} };
+  let config: Config = { ...DEFAULTS, hnsw: { ...DEFAULTS.hnsw }, thresholds: {}, http: { ...DEFAULTS.http } };
   for (const layer of layers) {
-    const { hnsw, thresholds, modelDir, model, ...rest } = layer;
+    const { hnsw, thresholds, modelDir, model, http, ...rest } = layer;
     config = {
       ...config,
       ...defined(rest),
+      http: { ...config.http, ...defined(http) },
       hnsw: { ...config.hnsw, ...defined(hnsw) },
       thresholds: { ...config.thresholds, ...defined(thresholds) },
     };
@@ -183,5 +253,10 @@ export function loadConfig(opts: { flags?: Record<string, unknown>; configFile?:
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? {};
   const config = mergeLayers(fileLayer(opts.configFile ?? env.NEWSDEDUP_CONFIG, cwd), envLayer(env), validateLayer(opts.flags ?? {}, 'flags'));
-  return { ...config, db: resolve(cwd, config.db), modelDir: config.modelDir && resolve(cwd, config.modelDir) };
+  return {
+    ...config,
+    db: resolve(cwd, config.db),
+    modelDir: config.modelDir && resolve(cwd, config.modelDir),
+    ...(config.inbox !== undefined && { inbox: resolve(cwd, config.inbox) }),
+  };
 }

@@ -8,6 +8,7 @@ import type { Thresholds } from './cluster-decision.ts';
 import type { Config } from './config.ts';
 import { ModelMismatchError, UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { WriterLock } from './service/lock.ts';
 import { VectorIndex } from './vector-index.ts';
 
 /** Used when neither the model nor the configuration says otherwise. */
@@ -49,7 +50,7 @@ export function indexPath(dbPath: string): string {
 }
 
 /** Brings the index in line with SQLite: loads the saved graph when it is current, otherwise rebuilds it and says why. */
-export function syncIndex(store: Store, index: VectorIndex, modelId: string, log: Logger): void {
+export function syncIndex(store: Store, index: VectorIndex, modelId: string, log: Logger, opts: { save?: boolean } = {}): void {
   const expected = { generation: store.generation(), modelId, count: store.counts().articles };
   const outcome = index.tryLoad(expected);
   if (outcome.loaded) return;
@@ -57,11 +58,42 @@ export function syncIndex(store: Store, index: VectorIndex, modelId: string, log
   log.warn({ reason: outcome.reason, articles: expected.count, index: index.path }, 'rebuilding vector index from SQLite');
   const t0 = performance.now();
   index.rebuild(store.vectors(), expected.count);
-  index.save({ generation: expected.generation, modelId });
+  if (opts.save !== false) index.save({ generation: expected.generation, modelId });
   log.info({ articles: expected.count, ms: Math.round(performance.now() - t0) }, 'vector index rebuilt');
 }
 
-export async function openContext(config: Config, log: Logger, opts: { reembed?: boolean } = {}): Promise<Context> {
+/**
+ * Opens the context. A writer (`opts.writer` names the command: worker, ingest, reembed) first
+ * takes the database's single-writer lock (worker/service/lock.ts), waiting up to `lockWait`
+ * seconds, and holds it until close(). Readers take no lock, and leave the index file to the
+ * writer while one is at work.
+ */
+export async function openContext(config: Config, log: Logger, opts: { reembed?: boolean; writer?: string } = {}): Promise<Context> {
+  if (!opts.writer) return openContextUnlocked(config, log, opts);
+  const lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
+  try {
+    const ctx = await openContextUnlocked(config, log, opts);
+    const close = ctx.close;
+    return {
+      ...ctx,
+      close() {
+        try {
+          close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/** Whether this process may write the index file: a writer always; a reader only while no writer holds the database. */
+const mayWriteIndex = (config: Config, opts: { writer?: string }) => Boolean(opts.writer) || WriterLock.holder(config.db) === undefined;
+
+async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?: boolean; writer?: string }): Promise<Context> {
   const embedder = await loadEmbedder(config);
   const store = new Store(config.db);
   try {
@@ -72,7 +104,7 @@ export async function openContext(config: Config, log: Logger, opts: { reembed?:
       throw new ModelMismatchError(config.db, stored, requested);
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
-    if (!opts.reembed) syncIndex(store, index, embedder.id, log);
+    if (!opts.reembed) syncIndex(store, index, embedder.id, log, { save: mayWriteIndex(config, opts) });
     const thresholds = {
       ...FALLBACK_THRESHOLDS,
       ...embedder.recommendedThresholds,
@@ -87,7 +119,7 @@ export async function openContext(config: Config, log: Logger, opts: { reembed?:
       index,
       thresholds,
       close() {
-        if (index.isDirty && store.db.open) index.save({ generation: store.generation(), modelId: embedder.id });
+        if (index.isDirty && store.db.open && mayWriteIndex(config, opts)) index.save({ generation: store.generation(), modelId: embedder.id });
         store.close();
       },
     };

@@ -1,0 +1,234 @@
+// The worker's HTTP API against a real server on loopback (port 0), a real SQLite database and the
+// tiny real model: intake (one, array, NDJSON), validation errors naming the field, body limit,
+// bearer token, back-pressure (429), articles, clusters, check, health, metrics, OpenAPI, page.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../worker/config.ts';
+import { createLogger } from '../worker/log.ts';
+import { type RunningWorker, startWorker } from '../worker/service/worker.ts';
+import { FIXTURE_TEXTS, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+
+const TOKEN = 'test-token-123';
+let worker: RunningWorker;
+let dir: string;
+
+async function req(method: string, path: string, opts: { body?: unknown; raw?: string; type?: string; token?: string | null } = {}) {
+  const headers: Record<string, string> = {};
+  let body: string | undefined;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    headers['content-type'] = opts.type ?? 'text/plain';
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const token = opts.token === undefined ? TOKEN : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${worker.url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+const seed = (name: string) => readFileSync(join(SEEDS, name), 'utf8');
+const seedArticle = (file: string, extra: object = {}) => {
+  const [title, ...rest] = seed(file).split('\n');
+  return { id: file.replace(/\.txt$/, ''), title, text: rest.join('\n'), ...extra };
+};
+
+beforeAll(async () => {
+  dir = tempDir('newsdedup-api-');
+  writeTinyConfig(dir);
+  const config = loadConfig({
+    cwd: dir,
+    env: {},
+    flags: { modelDir: tinyModel(), http: { port: 0, token: TOKEN, bodyLimit: 64 * 1024 }, queueLimit: 6, batchSize: 8 },
+  });
+  worker = await startWorker(config, createLogger('silent'), { inboxPollMs: 50 });
+});
+
+afterAll(async () => {
+  expect(await worker.stop('test done')).toBe(true);
+});
+
+describe('intake', () => {
+  it('accepts one article with 202 and its job id, then stores it', async () => {
+    const r = await req('POST', '/articles', { body: seedArticle('000_dfad1a769eb878c2.txt', { published_at: '2022-04-20T10:00:00Z' }) });
+    expect(r.status).toBe(202);
+    expect(r.json).toMatchObject({ accepted: 1, articles: [{ id: '000_dfad1a769eb878c2', job: expect.any(Number) }] });
+    expect(r.headers.get('location')).toBe('/articles/000_dfad1a769eb878c2');
+    await worker.runner.whenDrained();
+    const a = await req('GET', '/articles/000_dfad1a769eb878c2');
+    expect(a.status).toBe(200);
+    expect(a.json).toMatchObject({ status: 'stored', article: { id: '000_dfad1a769eb878c2', lang: 'en' }, cluster: { size: 1 }, job: { status: 'done', outcome: { status: 'created' } } });
+  });
+
+  it('accepts an array and NDJSON; the English rewrite joins the original', async () => {
+    const r = await req('POST', '/articles', { body: [seedArticle('001_1731066e91127400.txt', { published_at: '2022-04-21T10:00:00Z' })] });
+    expect(r.status).toBe(202);
+    const nd = [
+      { id: 'quake', title: 'Quake', text: FIXTURE_TEXTS.quake, lang: 'en' },
+      { id: 'quake-copy', title: 'Quake', text: FIXTURE_TEXTS.quake.replace('Monday', 'Tuesday'), lang: 'en' },
+    ]
+      .map((a) => JSON.stringify(a))
+      .join('\n\n');
+    const n = await req('POST', '/articles', { raw: `${nd}\n`, type: 'application/x-ndjson' });
+    expect(n.status).toBe(202);
+    expect(n.json.articles.map((a: { id: string }) => a.id)).toEqual(['quake', 'quake-copy']);
+    await worker.runner.whenDrained();
+    const a = await req('GET', '/articles/001_1731066e91127400');
+    expect(a.json.job.outcome).toMatchObject({ status: 'joined', matchedId: '000_dfad1a769eb878c2' });
+    expect(a.json.evidence[0]).toMatchObject({ matchedId: '000_dfad1a769eb878c2', method: 'embedding' });
+    expect((await req('GET', '/articles/quake-copy')).json.job.outcome).toMatchObject({ status: 'joined', matchedId: 'quake' });
+  });
+
+  it('answers 400 naming the bad field, and accepts nothing from a request with a bad article', async () => {
+    const missing = await req('POST', '/articles', { body: { title: 'no id', text: 'x' } });
+    expect(missing.status).toBe(400);
+    expect(missing.json.errors).toContainEqual(expect.objectContaining({ field: 'id' }));
+    expect(missing.json.message).toMatch(/id must have required property 'id'/);
+
+    const wrongType = await req('POST', '/articles', { body: [{ id: 'ok1', text: 'fine' }, { id: 'bad', text: 42 }] });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.json.errors).toContainEqual(expect.objectContaining({ field: '[1].text', index: 1 }));
+
+    const noText = await req('POST', '/articles', { body: [{ id: 'ok2', text: 'fine' }, { id: 'empty', title: 'only a title' }] });
+    expect(noText.status).toBe(400);
+    expect(noText.json.errors).toEqual([expect.objectContaining({ field: '[1].text', id: 'empty', message: expect.stringMatching(/no "text" or "html"/) })]);
+
+    const badLang = await req('POST', '/articles', { body: { id: 'l', text: 'x', lang: 'not a language' } });
+    expect(badLang.status).toBe(400);
+    expect(badLang.json.errors[0]).toMatchObject({ field: 'lang' });
+
+    const badDate = await req('POST', '/articles', { raw: '{"id":"d1","text":"a"}\n{"id":"d2","text":"b","published_at":"yesterday"}\n', type: 'application/x-ndjson' });
+    expect(badDate.status).toBe(400);
+    expect(badDate.json.errors[0]).toMatchObject({ field: 'line 2: published_at', line: 2 });
+
+    const badJson = await req('POST', '/articles', { raw: '{"id":"j1","text":"a"}\n{"id": oops}\n', type: 'application/x-ndjson' });
+    expect(badJson.status).toBe(400);
+    expect(badJson.json.message).toMatch(/line 2: malformed JSON/);
+
+    const notJson = await req('POST', '/articles', { raw: '{"id": "x", ', type: 'application/json' });
+    expect(notJson.status).toBe(400);
+
+    for (const id of ['ok1', 'ok2', 'd1', 'j1']) expect((await req('GET', `/articles/${id}`)).status).toBe(404);
+  });
+
+  it('refuses oversized bodies (413), other content types (415), and writes without the token (401)', async () => {
+    const big = await req('POST', '/articles', { body: { id: 'big', text: 'word '.repeat(20_000) } });
+    expect(big.status).toBe(413);
+    expect(big.json.message).toMatch(/larger than 65536 bytes/);
+    const plain = await req('POST', '/articles', { raw: 'Title\nbody', type: 'text/plain' });
+    expect(plain.status).toBe(415);
+    const xml = await req('POST', '/articles', { raw: '<a/>', type: 'application/xml' });
+    expect(xml.status).toBe(415);
+    const anonymous = await req('POST', '/articles', { body: { id: 'anon', text: 'x' }, token: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const wrong = await req('POST', '/articles', { body: { id: 'anon', text: 'x' }, token: 'nope' });
+    expect(wrong.status).toBe(401);
+    // Reads and /check need no token.
+    expect((await req('GET', '/clusters', { token: null })).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After when the queue is full, and accepts again once it drains', async () => {
+    worker.runner.pause();
+    try {
+      const batch = Array.from({ length: 6 }, (_, i) => ({ id: `fill-${i}`, text: `${FIXTURE_TEXTS.match} ${i}` }));
+      expect((await req('POST', '/articles', { body: batch })).status).toBe(202);
+      expect(worker.runner.queueDepth).toBe(6);
+      const full = await req('POST', '/articles', { body: { id: 'one-more', text: FIXTURE_TEXTS.budget } });
+      expect(full.status).toBe(429);
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await req('GET', '/articles/fill-0')).status).toBe(202); // accepted, not yet stored
+      const tooMany = await req('POST', '/articles', { body: Array.from({ length: 7 }, (_, i) => ({ id: `x${i}`, text: 'x' })) });
+      expect(tooMany.status).toBe(413);
+    } finally {
+      worker.runner.resume();
+    }
+    await worker.runner.whenDrained();
+    expect((await req('POST', '/articles', { body: { id: 'one-more', text: FIXTURE_TEXTS.budget } })).status).toBe(202);
+    await worker.runner.whenDrained();
+    expect((await req('GET', '/articles/fill-5')).json.status).toBe('stored');
+  });
+});
+
+describe('reading', () => {
+  it('lists clusters with filters and shows one with members, original and evidence', async () => {
+    const all = await req('GET', '/clusters');
+    expect(all.status).toBe(200);
+    const seeds = all.json.clusters.find((c: { members: { id: string }[] }) => c.members.some((m) => m.id === '000_dfad1a769eb878c2'));
+    expect(seeds).toMatchObject({ size: 2, languages: ['en'], canonical: { id: '000_dfad1a769eb878c2' } });
+    expect(all.json.clusters.every((c: { size: number }) => c.size >= 2)).toBe(true);
+    expect((await req('GET', '/clusters?minSize=1&limit=500')).json.clusters.length).toBeGreaterThan(all.json.clusters.length);
+    expect((await req('GET', '/clusters?lang=fr')).json.clusters).toEqual([]);
+    expect((await req('GET', '/clusters?since=2999-01-01T00:00:00Z')).json.clusters).toEqual([]);
+    expect((await req('GET', '/clusters?limit=1')).json.clusters).toHaveLength(1);
+    const bad = await req('GET', '/clusters?minSize=big');
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].field).toBe('querystring.minSize');
+    expect((await req('GET', '/clusters?colour=red')).status).toBe(400);
+
+    const one = await req('GET', `/clusters/${seeds.id}`);
+    expect(one.status).toBe(200);
+    expect(one.json).toMatchObject({ id: seeds.id, original: { id: '000_dfad1a769eb878c2' }, members: [{ id: '000_dfad1a769eb878c2' }, { id: '001_1731066e91127400' }] });
+    expect(one.json.evidence[0]).toMatchObject({ articleId: '001_1731066e91127400', matchedId: '000_dfad1a769eb878c2', score: expect.any(Number) });
+    expect((await req('GET', '/clusters/999999')).status).toBe(404);
+    expect((await req('GET', '/articles/never-sent')).status).toBe(404);
+  });
+
+  it('checks a draft (JSON or plain text) with kinds, original and passages, storing nothing', async () => {
+    const before = worker.ctx.store.counts();
+    const draft = seedArticle('001_1731066e91127400.txt');
+    const r = await req('POST', '/check', { body: { title: draft.title, text: draft.text }, token: null });
+    expect(r.status).toBe(200);
+    expect(r.json.verdict).toBe('duplicate');
+    expect(r.json.original).toMatchObject({ id: '000_dfad1a769eb878c2' });
+    const best = r.json.matches[0];
+    expect(best).toMatchObject({ id: '001_1731066e91127400', kind: 'exact copy', lang: 'en' });
+    const rewrite = r.json.matches.find((m: { id: string }) => m.id === '000_dfad1a769eb878c2');
+    expect(rewrite).toMatchObject({ kind: 'rewrite', qualifies: true });
+    expect(rewrite.passages.length).toBeGreaterThan(0);
+
+    const plain = await req('POST', '/check?limit=3', { raw: `Budget\n${FIXTURE_TEXTS.budget}`, type: 'text/plain', token: null });
+    expect(plain.status).toBe(200);
+    expect(plain.json.article).toMatchObject({ id: 'draft', title: 'Budget' });
+    expect(plain.json.matches.length).toBeLessThanOrEqual(3);
+    expect((await req('POST', '/check', { body: { title: 'empty' }, token: null })).status).toBe(400);
+    expect((await req('POST', '/check?limit=0', { body: { text: 'x' }, token: null })).status).toBe(400);
+    expect(worker.ctx.store.counts()).toEqual(before);
+  });
+
+  it('serves health, Prometheus metrics, the OpenAPI document and the page', async () => {
+    const h = await req('GET', '/healthz');
+    expect(h.json).toMatchObject({ status: 'ok', queueDepth: 0, articles: expect.any(Number) });
+    const m = await req('GET', '/metrics');
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const name of [
+      'newsdedup_articles_ingested_total',
+      'newsdedup_duplicates_found_total',
+      'newsdedup_queue_depth',
+      'newsdedup_batch_duration_seconds_bucket',
+      'newsdedup_index_vectors',
+    ]) {
+      expect(m.text).toContain(name);
+    }
+    expect(m.text).toMatch(/newsdedup_duplicates_found_total [1-9]/);
+    expect(m.text).toMatch(new RegExp(`newsdedup_index_vectors ${worker.ctx.store.counts().articles}\\b`));
+    const o = await req('GET', '/openapi.json');
+    expect(o.json.openapi).toMatch(/^3\./);
+    expect(Object.keys(o.json.paths)).toEqual(expect.arrayContaining(['/articles', '/articles/{id}', '/clusters', '/clusters/{id}', '/check', '/healthz', '/metrics']));
+    expect(o.json.paths['/articles'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id']);
+    const page = await req('GET', '/');
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toContain('<main');
+    expect((await req('GET', '/app.js')).status).toBe(200);
+    expect((await req('GET', '/nope')).status).toBe(404);
+  });
+});

@@ -1,0 +1,216 @@
+// The worker's guarantees in-process, with real SQLite and the tiny real model: the single-writer
+// lock (a second worker or a cron `ingest` is refused with the database and the holder named),
+// the inbox folder (done/ and failed/ with .error.txt), re-processing of jobs whose batch was
+// committed but not marked (exactly once), graceful stop, and the configuration keys.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from '../db/jobs.ts';
+import { type Config, loadConfig } from '../worker/config.ts';
+import { openContext } from '../worker/context.ts';
+import { articleFromJson } from '../worker/input.ts';
+import { createLogger } from '../worker/log.ts';
+import { Pipeline } from '../worker/pipeline.ts';
+import { WriterLock } from '../worker/service/lock.ts';
+import { startWorker } from '../worker/service/worker.ts';
+import { cli, FIXTURE_TEXTS, jsonl, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+
+const silent = createLogger('silent');
+let model: string;
+
+beforeAll(() => {
+  model = tinyModel();
+});
+
+function setup(flags: Record<string, unknown> = {}): { dir: string; config: Config } {
+  const dir = tempDir('newsdedup-worker-');
+  writeTinyConfig(dir);
+  return { dir, config: loadConfig({ cwd: dir, env: {}, flags: { modelDir: model, http: { port: 0 }, ...flags } }) };
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('single writer', () => {
+  it('refuses a second worker and a cron ingest while a worker runs, naming the database and the holder', async () => {
+    const { dir, config } = setup({ lockWait: 0 });
+    const worker = await startWorker(config, silent);
+    try {
+      const t0 = performance.now();
+      await expect(startWorker(config, silent)).rejects.toThrow(
+        new RegExp(`database ${config.db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is being written by pid ${process.pid} on .* \\(newsdedup worker, since `),
+      );
+      expect(performance.now() - t0).toBeLessThan(2000);
+
+      const input = join(dir, 'cron.jsonl');
+      writeFileSync(input, jsonl([{ id: 'cron-1', text: FIXTURE_TEXTS.quake }]));
+      const t1 = performance.now();
+      const cron = await cli(['ingest', input, '--model-dir', model], { cwd: dir, env: { NEWSDEDUP_LOCK_WAIT: '1' } });
+      expect(performance.now() - t1).toBeGreaterThanOrEqual(900); // it waited for the lock
+      expect(cron.code).toBe(1);
+      expect(cron.stderr).toMatch(/newsdedup: database .*newsdedup\.db is being written by pid \d+ .*newsdedup worker.*waited 1 s/);
+      expect(cron.stderr).toMatch(/POST \/articles/);
+
+      // Readers need no lock.
+      expect((await cli(['stats', '--json'], { cwd: dir })).code).toBe(0);
+      expect(WriterLock.holder(config.db)).toMatchObject({ pid: process.pid, command: 'newsdedup worker' });
+    } finally {
+      expect(await worker.stop()).toBe(true);
+    }
+    // Released on stop: the cron run now goes through, and the lock is free again afterwards.
+    const input = join(dir, 'cron.jsonl');
+    const after = await cli(['ingest', input, '--model-dir', model, '--json'], { cwd: dir });
+    expect(after.code).toBe(0);
+    expect(after.json().ingested).toBe(1);
+    expect(WriterLock.holder(config.db)).toBeUndefined();
+  });
+
+  it('lets a waiting writer in as soon as the holder lets go', async () => {
+    const { config } = setup();
+    const first = WriterLock.tryAcquire(config.db, 'first');
+    expect(first.lock).toBeDefined();
+    expect(WriterLock.tryAcquire(config.db, 'second')).toMatchObject({ holder: { command: 'first', pid: process.pid } });
+    setTimeout(() => first.lock!.release(), 300);
+    const second = await WriterLock.acquire(config.db, { command: 'second', waitMs: 5000, pollMs: 50 });
+    expect(WriterLock.holder(config.db)).toMatchObject({ command: 'second' });
+    second.release();
+  });
+});
+
+describe('inbox folder', () => {
+  it('ingests dropped files and moves them to done/ or failed/ with an .error.txt', async () => {
+    const { dir, config } = setup({ inbox: 'inbox' });
+    const inbox = join(dir, 'inbox');
+    const worker = await startWorker(config, silent, { inboxPollMs: 40 });
+    try {
+      writeFileSync(join(inbox, 'good.jsonl'), jsonl([{ id: 'g1', text: FIXTURE_TEXTS.quake }, { id: 'g2', text: FIXTURE_TEXTS.budget }]));
+      writeFileSync(
+        join(inbox, 'mixed.jsonl'),
+        `${JSON.stringify({ id: 'm1', text: FIXTURE_TEXTS.match })}\nnot json\n${JSON.stringify({ id: 'm2', html: '<p> </p>' })}\n`,
+      );
+      writeFileSync(join(inbox, 'story.txt'), `A story\n${FIXTURE_TEXTS.budgetFr}\n`);
+      writeFileSync(join(inbox, 'notes.pdf'), 'binary-ish');
+      writeFileSync(join(inbox, '.partial.jsonl'), 'still being written');
+      await until(() => readdirSync(inbox).filter((f) => !f.startsWith('.') && f !== 'done' && f !== 'failed').length === 0, 'the inbox to empty');
+      await worker.runner.whenDrained();
+
+      expect(readdirSync(join(inbox, 'done')).sort()).toEqual(['good.jsonl', 'story.txt']);
+      expect(readdirSync(join(inbox, 'failed')).sort()).toEqual(['mixed.jsonl', 'mixed.jsonl.error.txt', 'notes.pdf', 'notes.pdf.error.txt']);
+      const mixed = readFileSync(join(inbox, 'failed', 'mixed.jsonl.error.txt'), 'utf8');
+      expect(mixed).toMatch(/1 article\(s\) of this file were ingested/);
+      expect(mixed).toMatch(/line 2: .*malformed JSON/);
+      expect(mixed).toMatch(/line 3 \(m2\): .*no text after cleaning/);
+      expect(readFileSync(join(inbox, 'failed', 'notes.pdf.error.txt'), 'utf8')).toMatch(/unsupported file type ".pdf"/);
+      expect(existsSync(join(inbox, '.partial.jsonl'))).toBe(true);
+      for (const id of ['g1', 'g2', 'm1', 'story']) expect(worker.ctx.store.articleById(id), id).toBeDefined();
+      expect(worker.ctx.store.articleById('m2')).toBeUndefined();
+
+      // The same name again later is a new file: it gets a name of its own in done/.
+      writeFileSync(join(inbox, 'good.jsonl'), jsonl([{ id: 'g3', text: FIXTURE_TEXTS.match }]));
+      await until(() => existsSync(join(inbox, 'done', 'good.1.jsonl')), 'the second good.jsonl');
+      await worker.runner.whenDrained();
+      expect(worker.ctx.store.articleById('g3')).toBeDefined();
+    } finally {
+      expect(await worker.stop()).toBe(true);
+    }
+  });
+});
+
+describe('exactly once', () => {
+  it('re-processes jobs whose batch was committed but not marked done, writing nothing twice', async () => {
+    const { config } = setup({ batchSize: 4 });
+    const articles = [
+      { id: 'a', title: 'Quake', text: FIXTURE_TEXTS.quake },
+      { id: 'b', title: 'Quake', text: FIXTURE_TEXTS.quake.replace('Monday', 'Tuesday') },
+      { id: 'c', title: 'Budget', text: FIXTURE_TEXTS.budget },
+    ];
+    // A worker that died between the two transactions: jobs committed, the batch committed, the jobs still pending.
+    const ctx = await openContext(config, silent, { writer: 'test' });
+    const jobs = new JobStore(ctx.store.db);
+    jobs.enqueue(articles.map((a) => ({ article: a, origin: 'POST /articles' })));
+    const first = await new Pipeline(ctx).ingest(
+      (async function* () {
+        for (const a of articles) yield articleFromJson(a, 'POST /articles');
+      })(),
+    );
+    expect(first.ingested).toBe(3);
+    ctx.close();
+    const before = countRows(config.db);
+
+    const worker = await startWorker(config, silent);
+    try {
+      await worker.runner.whenDrained();
+      expect(worker.jobs.countByStatus()).toMatchObject({ pending: 0, done: 3 });
+      for (const a of articles) expect(worker.jobs.latestForArticle(a.id)?.outcome?.status).toBe('unchanged');
+    } finally {
+      await worker.stop();
+    }
+    expect(countRows(config.db)).toEqual(before);
+  });
+
+  it('processes only the newest version when one id is queued twice in a batch', async () => {
+    const { config } = setup();
+    const worker = await startWorker(config, silent);
+    try {
+      worker.runner.pause();
+      worker.jobs.enqueue([
+        { article: { id: 'v', text: FIXTURE_TEXTS.quake }, origin: 'test' },
+        { article: { id: 'w', text: FIXTURE_TEXTS.budget }, origin: 'test' },
+        { article: { id: 'v', text: FIXTURE_TEXTS.match }, origin: 'test' },
+      ]);
+      worker.runner.accepted(3, 'test');
+      worker.runner.resume();
+      await worker.runner.whenDrained();
+      expect(worker.jobs.countByStatus()).toMatchObject({ pending: 0, done: 2, superseded: 1 });
+      expect(worker.ctx.store.articleById('v')!.text).toBe(FIXTURE_TEXTS.match);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+/** Every table a double write would grow, and the write generation, read with a plain connection. */
+function countRows(db: string): Record<string, number> {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const n = (sql: string) => conn.prepare(sql).pluck().get() as number;
+    return {
+      articles: n('SELECT count(*) FROM articles'),
+      windows: n('SELECT count(*) FROM windows'),
+      matches: n('SELECT count(*) FROM matches'),
+      clusters: n('SELECT count(*) FROM clusters'),
+      generation: Number(n("SELECT value FROM meta WHERE key = 'generation'")),
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+describe('configuration', () => {
+  it('reads the worker keys from the config file, the environment and flags, and names bad values', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ http: { port: 9000, token: 'file-token' }, inbox: 'drop', queueLimit: 50 }));
+    const c = loadConfig({ cwd: dir, env: { NEWSDEDUP_HTTP_PORT: '9100', NEWSDEDUP_LOCK_WAIT: '0' }, flags: {} });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 9100, token: 'file-token', bodyLimit: 10 * 1024 * 1024 });
+    expect(c).toMatchObject({ inbox: join(dir, 'drop'), queueLimit: 50, lockWait: 0, indexSaveSeconds: 60 });
+    expect(loadConfig({ cwd: dir, env: {}, flags: { http: { host: '0.0.0.0' } } }).http).toMatchObject({ host: '0.0.0.0', port: 9000 });
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_HTTP_PORT: '70000' } })).toThrow(/environment: http.port must be an integer from 0 to 65535/);
+    writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ http: { prot: 1 } }));
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/unknown setting "http.prot"/);
+    writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ queueLimit: 0 }));
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/queueLimit must be a positive integer/);
+  });
+
+  it('worker --help lists its options', async () => {
+    const r = await cli(['worker', '--help'], { cwd: tempDir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--port <port>/);
+    expect(r.stdout).toMatch(/--inbox <dir>/);
+  });
+});

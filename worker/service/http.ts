@@ -1,0 +1,383 @@
+// The HTTP API and the editors' page (Fastify). Requests are validated against the JSON schemas of
+// schemas.ts; errors are 4xx answers naming the bad field. Writes need the bearer token when one
+// is configured. See docs/service.md.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import PQueue from 'p-queue';
+import type { JobStore, NewJob } from '../../db/jobs.ts';
+import { checkArticle, type CheckMatch } from '../check.ts';
+import { PACKAGE_ROOT } from '../config.ts';
+import type { Context } from '../context.ts';
+import { InputError } from '../errors.ts';
+import { articleFromJson, type RawArticle } from '../input.ts';
+import type { Logger } from '../log.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { jobArticle, type JobRunner } from './runner.ts';
+import * as schemas from './schemas.ts';
+
+export const WEB_DIR = join(PACKAGE_ROOT, 'web');
+const WEB_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+export interface ServerDeps {
+  ctx: Context;
+  jobs: JobStore;
+  runner: JobRunner;
+  metrics: ServiceMetrics;
+  log: Logger;
+  /** True once shutdown has begun: writes answer 503. */
+  stopping: () => boolean;
+  startedAt: number;
+}
+
+interface FieldError {
+  field: string;
+  message: string;
+  index?: number;
+  line?: number;
+  id?: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly errors?: FieldError[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** How the request body arrived: one object, an array, or NDJSON (with the line of each article). */
+type BodyShape = { kind: 'object' } | { kind: 'array' } | { kind: 'ndjson'; lines: number[] };
+const bodyShapes = new WeakMap<FastifyRequest, BodyShape>();
+
+/** Where item `index` of the body came from, in the words of the request. */
+function locate(shape: BodyShape | undefined, index: number): { prefix: string; index?: number; line?: number } {
+  if (!shape || shape.kind === 'object') return { prefix: '' };
+  if (shape.kind === 'ndjson') return { prefix: `line ${shape.lines[index]}: `, line: shape.lines[index] };
+  return { prefix: `[${index}].`, index };
+}
+
+/** The field an articleFromJson message is about: the quoted name in it. */
+function fieldOf(message: string): string {
+  return /"([a-z_]+)"/.exec(message)?.[1] ?? 'body';
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** An InputError's message without the "file:line (id): " prefix. */
+function bareMessage(err: InputError): string {
+  const prefix = `${err.file}${err.line !== undefined ? `:${err.line}` : ''}${err.articleId ? ` (${err.articleId})` : ''}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { ctx, jobs, runner, metrics, log } = deps;
+  const { http, queueLimit } = ctx.config;
+  const app = Fastify({
+    bodyLimit: http.bodyLimit,
+    logger: false,
+    requestTimeout: 120_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true, allErrors: true } },
+  });
+  // Drafts are embedded a few at a time; beyond a short backlog /check answers 429.
+  const checks = new PQueue({ concurrency: Math.max(1, ctx.config.concurrency) });
+  const CHECK_BACKLOG = 32;
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'newsdedup',
+        version: '0.1.0',
+        description: 'Near-duplicate and translation detection for news articles: intake, story clusters and draft checks. See docs/service.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'articles', description: 'Intake and stored articles' },
+        { name: 'clusters', description: 'Story clusters' },
+        { name: 'check', description: 'Editors: check a draft' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+  });
+
+  // NDJSON: one article per non-empty line; the line numbers are kept for error messages.
+  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (req, body, done) => {
+    const items: unknown[] = [];
+    const lines: number[] = [];
+    const text = body as string;
+    let lineNo = 0;
+    for (const line of text.split('\n')) {
+      lineNo++;
+      if (!line.trim()) continue;
+      try {
+        items.push(JSON.parse(line));
+        lines.push(lineNo);
+      } catch (err) {
+        done(new HttpError(400, `line ${lineNo}: malformed JSON: ${(err as Error).message}`, [{ field: 'body', line: lineNo, message: 'malformed JSON' }]), undefined);
+        return;
+      }
+    }
+    bodyShapes.set(req, { kind: 'ndjson', lines });
+    done(null, items);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if ('validation' in err && err.validation) {
+      const shape = bodyShapes.get(req);
+      const context = err.validationContext ?? 'body';
+      const errors: FieldError[] = err.validation.map((v) => {
+        let path = v.instancePath.split('/').filter(Boolean);
+        let where: ReturnType<typeof locate> = { prefix: '' };
+        if (context === 'body' && req.routeOptions.url === '/articles' && path.length > 0 && /^\d+$/.test(path[0]!)) {
+          where = locate(shape, Number(path[0]));
+          path = path.slice(1);
+        }
+        const missing = (v.params as { missingProperty?: string }).missingProperty;
+        if (v.keyword === 'required' && missing) path.push(missing);
+        const field = `${context === 'body' ? '' : `${context}.`}${path.join('.') || (context === 'body' ? 'body' : context)}`;
+        return { field: `${where.prefix}${field}`, message: v.message ?? 'invalid', ...(where.index !== undefined && { index: where.index }), ...(where.line !== undefined && { line: where.line }) };
+      });
+      const unique = errors.filter((e, i) => errors.findIndex((o) => o.field === e.field && o.message === e.message) === i);
+      return reply.code(400).send({ error: STATUS_TEXT[400], message: unique.map((e) => `${e.field} ${e.message}`).join('; '), errors: unique });
+    }
+    if (err instanceof HttpError) {
+      reply.headers(err.headers);
+      return reply
+        .code(err.statusCode)
+        .send({ error: STATUS_TEXT[err.statusCode] ?? 'Error', message: err.message, ...(err.errors && { errors: err.errors }) });
+    }
+    const status = (err as FastifyError).statusCode ?? 500;
+    if (status >= 500) {
+      log.error({ err: err.message, stack: err.stack, url: req.url }, 'request failed');
+      return reply.code(status).send({ error: STATUS_TEXT[status] ?? 'Error', message: 'internal error (see the worker log)' });
+    }
+    const message =
+      (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body is larger than ${http.bodyLimit} bytes (http.bodyLimit)`
+        : (err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json or application/x-ndjson`
+          : err.message;
+    return reply.code(status).send({ error: STATUS_TEXT[status] ?? 'Error', message });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: STATUS_TEXT[404], message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!http.token) return;
+    const header = req.headers.authorization ?? '';
+    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    if (!given || !timingSafeEqual(digest(given), digest(http.token))) {
+      reply.header('WWW-Authenticate', 'Bearer realm="newsdedup"');
+      throw new HttpError(401, given ? 'wrong bearer token' : 'this endpoint needs "Authorization: Bearer <token>" (http.token is set)');
+    }
+  };
+
+  const refuseWhileStopping = async () => {
+    if (deps.stopping()) throw new HttpError(503, 'the worker is shutting down; retry shortly', undefined, { 'Retry-After': '5' });
+  };
+
+  // --- the editors' page ---
+  for (const [url, { file, type }] of Object.entries(WEB_FILES)) {
+    app.get(url, { schema: { hide: true } }, async (_req, reply) => {
+      const body = await readFile(join(WEB_DIR, file));
+      return reply
+        .type(type)
+        .header('Cache-Control', 'no-cache')
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'")
+        .send(body);
+    });
+  }
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: schemas.healthz }, async (_req, reply) => {
+    const body = {
+      status: deps.stopping() ? 'stopping' : 'ok',
+      db: ctx.config.db,
+      model: ctx.embedder.id,
+      articles: ctx.index.size,
+      queueDepth: runner.queueDepth,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    };
+    return reply.code(deps.stopping() ? 503 : 200).send(body);
+  });
+
+  app.get('/metrics', { schema: schemas.metrics }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+
+  // --- intake ---
+  app.post(
+    '/articles',
+    {
+      schema: schemas.postArticles,
+      onRequest: [requireToken, refuseWhileStopping],
+      preValidation: async (req) => {
+        if (typeof req.body === 'string') throw new HttpError(415, 'send application/json (an article or an array) or application/x-ndjson (one article per line)');
+        if (!bodyShapes.has(req)) bodyShapes.set(req, { kind: Array.isArray(req.body) ? 'array' : 'object' });
+        if (!Array.isArray(req.body)) req.body = [req.body];
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as unknown[];
+      const shape = bodyShapes.get(req);
+      const origin = 'POST /articles';
+      const errors: FieldError[] = [];
+      const articles: RawArticle[] = [];
+      body.forEach((value, i) => {
+        const where = locate(shape, i);
+        const item = articleFromJson(value, origin, where.line);
+        if (item.ok) articles.push(item.article);
+        else {
+          const message = bareMessage(item.error);
+          errors.push({ field: `${where.prefix}${fieldOf(message)}`, message, ...(where.index !== undefined && { index: where.index }), ...(where.line !== undefined && { line: where.line }), ...(item.error.articleId && { id: item.error.articleId }) });
+        }
+      });
+      if (errors.length) throw new HttpError(400, `nothing accepted: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+      if (articles.length > queueLimit) throw new HttpError(413, `${articles.length} articles in one request exceed the queue limit (${queueLimit}); send smaller requests`);
+      const depth = runner.queueDepth;
+      if (depth + articles.length > queueLimit) {
+        const retry = Math.min(60, Math.max(1, Math.ceil((depth + articles.length - queueLimit) / Math.max(1, runner.rate))));
+        throw new HttpError(429, `queue full: ${depth} articles waiting (queueLimit ${queueLimit}); retry after ${retry} s`, undefined, { 'Retry-After': String(retry) });
+      }
+      const newJobs: NewJob[] = articles.map((a) => ({ article: jobArticle(a), origin, ...(a.origin.line !== undefined && { originLine: a.origin.line }) }));
+      const ids = jobs.enqueue(newJobs);
+      runner.accepted(ids.length, 'http');
+      if (shape?.kind === 'object') reply.header('Location', `/articles/${encodeURIComponent(articles[0]!.id)}`);
+      return reply.code(202).send({ accepted: ids.length, articles: articles.map((a, i) => ({ id: a.id, job: ids[i]! })), queueDepth: runner.queueDepth });
+    },
+  );
+
+  app.get('/articles/:id', { schema: schemas.getArticle }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const job = jobs.latestForArticle(id);
+    const stored = ctx.store.articleById(id);
+    if (job?.status === 'pending') return reply.code(202).send({ id, status: 'pending', job, ...(stored && { stored: { cluster: ctx.store.resolveCluster(stored.clusterId) } }) });
+    if (stored) {
+      const cluster = ctx.store.cluster(ctx.store.resolveCluster(stored.clusterId));
+      return {
+        id,
+        status: 'stored',
+        article: {
+          id: stored.id,
+          title: stored.title ?? null,
+          lang: stored.lang,
+          url: stored.url ?? null,
+          source: stored.source ?? null,
+          publishedAt: stored.publishedAt ?? null,
+          ingestedAt: stored.ingestedAt,
+          text: stored.text,
+        },
+        cluster: cluster && { id: cluster.id, size: cluster.size, canonical: cluster.canonical, languages: cluster.languages },
+        evidence: ctx.store.matchesOfArticle(id),
+        ...(job && { job }),
+      };
+    }
+    if (job?.status === 'failed') return reply.code(422).send({ id, status: 'failed', error: job.error, job });
+    throw new HttpError(404, `no article with id ${JSON.stringify(id)}`);
+  });
+
+  // --- clusters ---
+  app.get('/clusters', { schema: schemas.listClusters }, async (req) => {
+    const q = req.query as { since?: string; minSize?: string; lang?: string; limit?: string };
+    const minSize = q.minSize === undefined ? 2 : Number(q.minSize);
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (minSize < 1) throw new HttpError(400, 'querystring.minSize must be at least 1', [{ field: 'querystring.minSize', message: 'must be at least 1' }]);
+    if (limit < 1 || limit > 500) throw new HttpError(400, 'querystring.limit must be from 1 to 500', [{ field: 'querystring.limit', message: 'must be from 1 to 500' }]);
+    const ids = ctx.store.recentClusterIds({ minSize, limit, since: q.since && new Date(q.since).toISOString(), lang: q.lang?.toLowerCase() });
+    return { clusters: ids.map((id) => ({ ...ctx.store.cluster(id)!, members: ctx.store.members(id) })) };
+  });
+
+  app.get('/clusters/:id', { schema: schemas.getCluster }, async (req) => {
+    const requested = Number((req.params as { id: string }).id);
+    const id = ctx.store.resolveCluster(requested);
+    const cluster = ctx.store.cluster(id);
+    if (!cluster || cluster.size === 0) throw new HttpError(404, `no cluster ${requested}`);
+    return {
+      ...cluster,
+      ...(id !== requested && { mergedFrom: requested }),
+      original: cluster.canonical,
+      members: ctx.store.members(id),
+      evidence: ctx.store.matchesOfCluster(id),
+    };
+  });
+
+  // --- the editors' check ---
+  app.post('/check', { schema: schemas.postCheck, preValidation: async (req) => {
+    if (typeof req.body === 'string') {
+      const lines = req.body.split(/\r?\n/);
+      const first = lines.findIndex((l) => l.trim());
+      if (first < 0) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
+      const rest = lines.slice(first + 1).join('\n');
+      req.body = { id: 'draft', title: lines[first]!.trim(), text: rest.trim() ? rest : lines[first]! };
+    }
+  } }, async (req) => {
+    const q = req.query as { limit?: string };
+    const limit = q.limit === undefined ? 10 : Number(q.limit);
+    if (limit < 1 || limit > 50) throw new HttpError(400, 'querystring.limit must be from 1 to 50', [{ field: 'querystring.limit', message: 'must be from 1 to 50' }]);
+    const body = req.body as Record<string, unknown>;
+    const item = articleFromJson({ ...body, id: body.id ?? 'draft' }, 'POST /check');
+    if (!item.ok) {
+      const message = bareMessage(item.error);
+      throw new HttpError(400, message, [{ field: fieldOf(message), message }]);
+    }
+    if (checks.size >= CHECK_BACKLOG) throw new HttpError(429, 'too many drafts being checked; retry shortly', undefined, { 'Retry-After': '1' });
+    const report = await checks.add(async () => {
+      try {
+        return await checkArticle(ctx, item.article, { limit });
+      } catch (err) {
+        if (err instanceof InputError) {
+          const message = bareMessage(err);
+          throw new HttpError(400, message, [{ field: fieldOf(message), message }]);
+        }
+        throw err;
+      }
+    });
+    metrics.checks.inc({ verdict: report.verdict });
+    const decided = report.decision.action === 'new' ? undefined : ctx.store.cluster(ctx.store.resolveCluster(report.decision.clusterId));
+    return {
+      ...report,
+      original: decided?.canonical ?? null,
+      matches: report.matches.map((m) => ({ ...m, kind: kindOf(m) })),
+    };
+  });
+
+  return app;
+}
+
+/** How an editor would name a match. */
+export function kindOf(m: CheckMatch): string {
+  if (m.method === 'exact') return 'exact copy';
+  if (!m.qualifies) return 'related (below the threshold)';
+  return m.crossLanguage ? 'translation' : 'rewrite';
+}

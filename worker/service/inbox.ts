@@ -1,0 +1,179 @@
+// The watched inbox folder. A file is taken once it has stopped changing (same size and
+// modification time on two scans in a row; files whose names start with "." or end in .tmp or
+// .part are left alone, so writers can write under such a name and rename when done). Taking a
+// file = reading and validating every article in it and committing them as jobs, with a record
+// of the file, in one transaction. When all its jobs are finished the file is moved to done/, or
+// to failed/ with `<name>.error.txt` beside it when any article of it was rejected (the others
+// are ingested). A crash at any point is resumed on restart: a file already recorded is not
+// queued twice, and files whose jobs are all finished are moved then.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { InboxFileError, InboxFileRow, JobStore, NewJob } from '../../db/jobs.ts';
+import { readInputs, SUPPORTED_EXTENSIONS } from '../input.ts';
+import type { Logger } from '../log.ts';
+import { jobArticle, type JobRunner } from './runner.ts';
+
+const IGNORED = /^\.|\.(tmp|part|partial|swp)$|\.error\.txt$/i;
+
+export interface InboxOptions {
+  pollMs?: number;
+  queueLimit: number;
+}
+
+export class InboxWatcher {
+  readonly doneDir: string;
+  readonly failedDir: string;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private stopped = false;
+  private lastSeen = new Map<string, string>();
+
+  constructor(
+    readonly dir: string,
+    private readonly jobs: JobStore,
+    private readonly runner: JobRunner,
+    private readonly log: Logger,
+    private readonly opts: InboxOptions,
+  ) {
+    this.doneDir = join(dir, 'done');
+    this.failedDir = join(dir, 'failed');
+  }
+
+  start(): void {
+    for (const d of [this.dir, this.doneDir, this.failedDir]) mkdirSync(d, { recursive: true });
+    // Files taken by an earlier run whose jobs finished before it stopped.
+    this.settle(this.jobs.openFiles().map((f) => f.id));
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.scanning;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.scanning = this.scan()
+        .catch((err: Error) => this.log.error({ err: err.message, inbox: this.dir }, 'inbox scan failed'))
+        .finally(() => this.schedule(this.opts.pollMs ?? 1000));
+    }, ms);
+  }
+
+  /** One pass over the folder: takes every file that has stopped changing. */
+  async scan(): Promise<void> {
+    const seen = new Map<string, string>();
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).sort();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, inbox: this.dir }, 'cannot read the inbox folder');
+      return;
+    }
+    for (const name of names) {
+      if (this.stopped) return;
+      if (IGNORED.test(name)) continue;
+      const path = join(this.dir, name);
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        continue; // moved away meanwhile
+      }
+      if (!st.isFile()) continue;
+      const key = `${st.size}:${st.mtimeMs}`;
+      seen.set(name, key);
+      if (this.lastSeen.get(name) !== key) continue; // new or still being written: next scan
+      if (this.jobs.queuedFileByStat(name, st.size, st.mtimeMs)) continue; // taken, waiting for its jobs
+      // Back-pressure: leave files where they are while the queue is full.
+      if (this.runner.queueDepth >= this.opts.queueLimit) break;
+      await this.take(name, path, st.size, st.mtimeMs);
+    }
+    this.lastSeen = seen;
+  }
+
+  private async take(name: string, path: string, size: number, mtimeMs: number): Promise<void> {
+    const ext = extname(name).toLowerCase();
+    if (!SUPPORTED_EXTENSIONS.includes(ext)) {
+      this.moveFailed(name, [{ message: `unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_EXTENSIONS.join(', ')})` }], 0);
+      return;
+    }
+    const content = readFileSync(path);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    if (this.jobs.queuedFileBySha(name, sha256)) return;
+    const jobs: NewJob[] = [];
+    const errors: InboxFileError[] = [];
+    const origin = `inbox/${name}`;
+    for await (const item of readInputs([path])) {
+      if (item.ok) {
+        jobs.push({ article: jobArticle(item.article), origin, originLine: item.article.origin.line });
+      } else {
+        const e = item.error;
+        errors.push({ ...(e.line !== undefined && { line: e.line }), ...(e.articleId && { id: e.articleId }), message: e.message.replace(`${path}`, origin) });
+      }
+    }
+    if (jobs.length === 0) {
+      this.moveFailed(name, errors.length ? errors : [{ message: 'no article in this file' }], 0);
+      return;
+    }
+    const { fileId } = this.jobs.enqueueFile({ name, size, mtimeMs, sha256, errors }, jobs);
+    this.log.info({ file: name, articles: jobs.length, rejected: errors.length }, 'inbox file queued');
+    this.runner.accepted(jobs.length, 'inbox');
+  }
+
+  /** Moves the files whose jobs are all finished. */
+  settle(fileIds: readonly number[]): void {
+    const open = new Map(this.jobs.openFiles().map((f) => [f.id, f]));
+    for (const id of fileIds) {
+      const file = open.get(id);
+      if (!file) continue;
+      const progress = this.jobs.fileProgress(id);
+      if (progress.pending > 0) continue;
+      try {
+        this.finish(file, [...file.errors, ...progress.jobErrors], progress.done);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, file: file.name }, 'cannot move inbox file');
+      }
+    }
+  }
+
+  private finish(file: InboxFileRow, errors: InboxFileError[], ingested: number): void {
+    if (errors.length) this.moveFailed(file.name, errors, ingested);
+    else this.move(file.name, this.doneDir);
+    this.jobs.finishFile(file.id, errors.length ? 'failed' : 'done');
+    this.log.info({ file: file.name, ingested, rejected: errors.length }, errors.length ? 'inbox file moved to failed/' : 'inbox file moved to done/');
+  }
+
+  /** A free name in `dir` for `name`: the name itself, else with a counter before the extension. */
+  private target(dir: string, name: string): string {
+    const ext = extname(name);
+    const base = basename(name, ext);
+    let candidate = join(dir, name);
+    for (let i = 1; existsSync(candidate) || existsSync(`${candidate}.error.txt`); i++) candidate = join(dir, `${base}.${i}${ext}`);
+    return candidate;
+  }
+
+  private move(name: string, dir: string): string | undefined {
+    const from = join(this.dir, name);
+    if (!existsSync(from)) return undefined; // moved before a crash
+    const to = this.target(dir, name);
+    renameSync(from, to);
+    return to;
+  }
+
+  private moveFailed(name: string, errors: InboxFileError[], ingested: number): void {
+    const from = join(this.dir, name);
+    if (!existsSync(from)) return;
+    const to = this.target(this.failedDir, name);
+    const lines = [
+      `${name}: ${errors.length} problem(s); ${ingested} article(s) of this file were ingested.`,
+      ...errors.map((e) => `${e.line !== undefined ? `line ${e.line}` : 'file'}${e.id ? ` (${e.id})` : ''}: ${e.message}`),
+      '',
+    ];
+    // The explanation is written before the move, so a crash cannot leave a failed file without one.
+    writeFileSync(`${to}.error.txt`, lines.join('\n'));
+    renameSync(from, to);
+  }
+}

@@ -1,0 +1,103 @@
+// The terminal progress bar of long `ingest` runs (cli-progress). The total is counted from the
+// input files first (one article per non-empty JSON line, per array element, per text file);
+// on stdin the total is unknown and the bar shows counts and rate only.
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { SUPPORTED_EXTENSIONS } from '../input.ts';
+import type { Progress } from '../pipeline.ts';
+
+function countLines(file: string): number {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let n = 0;
+  let lineHasContent = false;
+  try {
+    for (;;) {
+      const read = readSync(fd, buf, 0, buf.length, null);
+      if (read === 0) break;
+      for (let i = 0; i < read; i++) {
+        const b = buf[i]!;
+        if (b === 10) {
+          if (lineHasContent) n++;
+          lineHasContent = false;
+        } else if (b !== 32 && b !== 13 && b !== 9) lineHasContent = true;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return n + (lineHasContent ? 1 : 0);
+}
+
+function countFile(file: string): number {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson') return countLines(file);
+  if (ext === '.json') {
+    try {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      return Array.isArray(v) ? v.length : 1;
+    } catch {
+      return 1;
+    }
+  }
+  return 1;
+}
+
+function countPath(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return countFile(path);
+  let n = 0;
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) n += countPath(child);
+    else if (SUPPORTED_EXTENSIONS.includes(extname(entry.name).toLowerCase())) n += countFile(child);
+  }
+  return n;
+}
+
+/** How many articles the inputs hold, or undefined when that cannot be known in advance (stdin, unreadable paths). */
+export function countArticles(paths: readonly string[]): number | undefined {
+  if (paths.includes('-')) return undefined;
+  try {
+    return paths.reduce((n, p) => n + countPath(p), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ProgressBar {
+  update: (p: Progress) => void;
+  stop: () => void;
+}
+
+/** A bar on stderr; `update` is the pipeline's onProgress callback. */
+export function progressBar(paths: readonly string[], stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+  const total = countArticles(paths);
+  const known = total !== undefined && total > 0;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: known
+        ? '{bar} {percentage}% | {value}/{total} articles | {rate}/s | {rejected} rejected | ETA {eta_formatted}'
+        : '{value} articles | {rate}/s | {rejected} rejected',
+      hideCursor: true,
+      etaBuffer: 200,
+      fps: 5,
+      barsize: 30,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(known ? total : 0, 0, { rate: '0', rejected: 0 });
+  return {
+    update(p) {
+      const value = p.done + p.rejected;
+      if (known && value > bar.getTotal()) bar.setTotal(value);
+      bar.update(value, { rate: (p.done / Math.max(0.001, p.elapsedMs / 1000)).toFixed(0), rejected: p.rejected });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

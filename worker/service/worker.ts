@@ -1,0 +1,98 @@
+// The long-running worker: one writer process holding the database's lock, with three intakes
+// that all end in the durable job table (HTTP, the inbox folder, and jobs left pending by an
+// earlier run), one job runner, and the HTTP API with the editors' page.
+import type { FastifyInstance } from 'fastify';
+import { JobStore } from '../../db/jobs.ts';
+import type { Config } from '../config.ts';
+import { type Context, openContext } from '../context.ts';
+import type { Logger } from '../log.ts';
+import { buildServer } from './http.ts';
+import { InboxWatcher } from './inbox.ts';
+import { ServiceMetrics } from './metrics.ts';
+import { JobRunner } from './runner.ts';
+
+export interface WorkerOptions {
+  /** How often the inbox folder is scanned. */
+  inboxPollMs?: number;
+  /** Longest a graceful stop may take before stop() gives up waiting (the jobs stay pending, nothing is lost). */
+  shutdownTimeoutMs?: number;
+  /** Finished jobs are forgotten after this many days. */
+  jobRetentionDays?: number;
+}
+
+export interface RunningWorker {
+  url: string;
+  port: number;
+  ctx: Context;
+  jobs: JobStore;
+  runner: JobRunner;
+  inbox?: InboxWatcher;
+  app: FastifyInstance;
+  /** Graceful stop: no new intake, the batch in flight finishes, the index is saved, the lock released. Resolves true when done in time. */
+  stop(reason?: string): Promise<boolean>;
+  /** Resolves when the worker has stopped. */
+  stopped: Promise<void>;
+}
+
+export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<RunningWorker> {
+  const startedAt = Date.now();
+  const ctx = await openContext(config, log, { writer: 'newsdedup worker' });
+  let stopping = false;
+  try {
+    const jobs = new JobStore(ctx.store.db);
+    const pruned = jobs.prune(new Date(Date.now() - (opts.jobRetentionDays ?? 7) * 86_400_000).toISOString());
+    if (pruned) log.info({ jobs: pruned }, 'forgot finished jobs past their retention');
+    let inbox: InboxWatcher | undefined;
+    const metrics = new ServiceMetrics({ queueDepth: () => runner.queueDepth, indexVectors: () => ctx.index.size });
+    const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids) });
+    if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, queueLimit: config.queueLimit });
+    const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const url = `http://${host}:${port}`;
+    runner.start();
+    inbox?.start();
+    log.info({ url, db: config.db, inbox: config.inbox, pending: runner.queueDepth, model: ctx.embedder.id }, 'worker listening');
+
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    let stopping$: Promise<boolean> | undefined;
+    const shutdown = async (reason: string): Promise<void> => {
+      const t0 = performance.now();
+      log.info({ reason }, 'worker stopping: intake closed, finishing the batch in flight');
+      await inbox?.stop();
+      await app.close();
+      await runner.stop();
+      const left = jobs.pendingCount();
+      ctx.close();
+      log.info({ ms: Math.round(performance.now() - t0), pending: left, batches: runner.batches }, 'worker stopped: index saved, lock released');
+    };
+    const stop = (reason = 'stop requested'): Promise<boolean> => {
+      if (stopping$) return stopping$;
+      stopping = true;
+      const timeoutMs = opts.shutdownTimeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+      const done = shutdown(reason).then(
+        () => true,
+        (err: Error) => {
+          log.error({ err: err.message }, 'error while stopping');
+          return false;
+        },
+      );
+      stopping$ = Promise.race([done, timeout]).then((ok) => {
+        clearTimeout(timer);
+        if (!ok) log.error({ timeoutMs }, 'worker did not stop in time; pending jobs stay in the job table for the next start');
+        resolveStopped();
+        return ok;
+      });
+      return stopping$;
+    };
+    return { url, port, ctx, jobs, runner, inbox, app, stop, stopped };
+  } catch (err) {
+    ctx.close();
+    throw err;
+  }
+}
