@@ -189,6 +189,8 @@ export class Store {
                            ORDER BY c.updated_at DESC, c.id DESC LIMIT @limit`),
       matchesOfArticle: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, decision
                            FROM matches WHERE article_id = ? ORDER BY id`),
+      firstMembers: p(`SELECT id, title, lang, source, published_at AS publishedAt FROM articles WHERE cluster_id = ?
+                       ORDER BY published_at IS NULL, published_at, rowid LIMIT ?`),
     };
   }
 
@@ -398,6 +400,11 @@ export class Store {
     return (this.s.recentClusterIds.all({ minSize: filter.minSize, limit: filter.limit, since: filter.since ?? null, lang: filter.lang ?? null }) as { id: number }[]).map(
       (r) => r.id,
     );
+  }
+
+  /** The first `limit` members of a cluster, in the order of members(). */
+  firstMembers(clusterId: number, limit: number): ClusterMember[] {
+    return this.s.firstMembers.all(clusterId, limit) as ClusterMember[];
   }
 
   /** The evidence recorded for one article's cluster decision. */

@@ -170,6 +170,8 @@ describe('reading', () => {
     expect((await req('GET', '/clusters?lang=fr')).json.clusters).toEqual([]);
     expect((await req('GET', '/clusters?since=2999-01-01T00:00:00Z')).json.clusters).toEqual([]);
     expect((await req('GET', '/clusters?limit=1')).json.clusters).toHaveLength(1);
+    const capped = (await req('GET', '/clusters?members=1')).json.clusters.find((c: { id: number }) => c.id === seeds.id);
+    expect(capped).toMatchObject({ size: 2, members: [{ id: '000_dfad1a769eb878c2' }] });
     const bad = await req('GET', '/clusters?minSize=big');
     expect(bad.status).toBe(400);
     expect(bad.json.errors[0].field).toBe('querystring.minSize');

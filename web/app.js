@@ -201,6 +201,7 @@ function clusterItem(c) {
             c.canonical && m.id === c.canonical.id ? el('span', { class: 'hint' }, ' original') : null,
           ),
         ),
+        c.size > c.members.length ? el('li', { class: 'hint' }, `… and ${c.size - c.members.length} more`) : null,
       ),
     ),
   );

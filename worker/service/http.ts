@@ -309,13 +309,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // --- clusters ---
   app.get('/clusters', { schema: schemas.listClusters }, async (req) => {
-    const q = req.query as { since?: string; minSize?: string; lang?: string; limit?: string };
+    const q = req.query as { since?: string; minSize?: string; lang?: string; limit?: string; members?: string };
     const minSize = q.minSize === undefined ? 2 : Number(q.minSize);
     const limit = q.limit === undefined ? 50 : Number(q.limit);
+    const members = q.members === undefined ? 10 : Number(q.members);
+    if (members > 1000) throw new HttpError(400, 'querystring.members must be at most 1000', [{ field: 'querystring.members', message: 'must be at most 1000' }]);
     if (minSize < 1) throw new HttpError(400, 'querystring.minSize must be at least 1', [{ field: 'querystring.minSize', message: 'must be at least 1' }]);
     if (limit < 1 || limit > 500) throw new HttpError(400, 'querystring.limit must be from 1 to 500', [{ field: 'querystring.limit', message: 'must be from 1 to 500' }]);
     const ids = ctx.store.recentClusterIds({ minSize, limit, since: q.since && new Date(q.since).toISOString(), lang: q.lang?.toLowerCase() });
-    return { clusters: ids.map((id) => ({ ...ctx.store.cluster(id)!, members: ctx.store.members(id) })) };
+    return { clusters: ids.map((id) => ({ ...ctx.store.cluster(id)!, members: ctx.store.firstMembers(id, members) })) };
   });
 
   app.get('/clusters/:id', { schema: schemas.getCluster }, async (req) => {

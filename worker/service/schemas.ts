@@ -84,6 +84,7 @@ export const listClusters = {
       minSize: integerString('Only clusters with at least this many articles (default 2)'),
       lang: { type: 'string', pattern: '^[A-Za-z]{2,3}$', description: 'Only clusters with a member in this language (ISO 639-1)' },
       limit: integerString('At most this many clusters (default 50, at most 500)'),
+      members: integerString('Members listed per cluster, earliest first (default 10, at most 1000; `size` is the full count)'),
     },
   },
 } as const;

@@ -39,6 +39,9 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
   const ctx = await openContext(config, log, { writer: 'newsdedup worker' });
   let stopping = false;
   try {
+    // A 202 promises the article is on disk: every commit is synced (WAL, synchronous=FULL), so an
+    // acknowledged job survives a power cut too, not only a crash of the process.
+    ctx.store.db.pragma('synchronous = FULL');
     const jobs = new JobStore(ctx.store.db);
     const pruned = jobs.prune(new Date(Date.now() - (opts.jobRetentionDays ?? 7) * 86_400_000).toISOString());
     if (pruned) log.info({ jobs: pruned }, 'forgot finished jobs past their retention');
