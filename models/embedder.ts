@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelLoadError } from '../worker/errors.ts';
+import { CachedTokenizer } from './fast-tokenize.ts';
 
 export interface EmbedderOptions {
   /** Local folder in transformers.js layout. Takes precedence over `model`. */
@@ -49,6 +50,13 @@ interface ModelSettings {
   pooling: 'mean' | 'cls';
   languageMeans: Map<string, Float32Array>;
   thresholds: Record<string, number>;
+}
+
+/** The onnxruntime session transformers.js keeps per model (not in its public typings). */
+interface OrtSession {
+  inputNames: string[];
+  outputNames: string[];
+  run(feeds: Record<string, unknown>, fetches: string[]): Promise<Record<string, { data: unknown; dims: number[] }>>;
 }
 
 /** The text the windows' offsets refer to: title, a blank line, then the body. */
@@ -144,6 +152,7 @@ export class Embedder {
   readonly dim: number;
   readonly maxLength: number;
   private readonly maxTokensPerRun: number;
+  private readonly fast: CachedTokenizer | undefined;
 
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
   get recommendedThresholds(): Record<string, number> {
@@ -163,6 +172,7 @@ export class Embedder {
     const configured = tokenizer.model_max_length;
     this.maxLength = Number.isFinite(configured) && configured > 0 && configured < 100_000 ? configured : 512;
     this.maxTokensPerRun = maxTokensPerRun;
+    this.fast = CachedTokenizer.for(tokenizer);
   }
 
   static async load(opts: EmbedderOptions): Promise<Embedder> {
@@ -259,9 +269,34 @@ export class Embedder {
     return out;
   }
 
+  /** input_ids and attention_mask for a batch, through the cached path when the tokenizer allows it. */
+  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor } {
+    if (this.fast) {
+      const e = this.fast.encode(texts, this.maxLength, this.tokenizer.pad_token_id ?? 0);
+      return { input_ids: e.inputIds, attention_mask: e.attentionMask };
+    }
+    return this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength }) as { input_ids: Tensor; attention_mask: Tensor };
+  }
+
+  /**
+   * Runs the model. When the graph pools for us (a `sentence_embedding` output) and mean pooling is
+   * wanted, only that output is fetched from the session transformers.js created: copying out
+   * `last_hidden_state` ([batch, tokens, dim] floats) would triple the cost of a static model.
+   */
+  private async forward(inputs: { input_ids: Tensor; attention_mask: Tensor }): Promise<Record<string, Tensor>> {
+    const session = (this.model as unknown as { sessions?: Record<string, OrtSession> }).sessions?.model;
+    if (this.settings.pooling === 'mean' && session?.outputNames.includes('sentence_embedding') && session.inputNames.every((n) => n in inputs)) {
+      const feeds = Object.fromEntries(session.inputNames.map((n) => [n, (inputs as unknown as Record<string, { ort_tensor: unknown }>)[n]!.ort_tensor]));
+      const out = await session.run(feeds, ['sentence_embedding']);
+      const t = out.sentence_embedding!;
+      return { sentence_embedding: new Tensor('float32', t.data as Float32Array, t.dims) };
+    }
+    return (await this.model(inputs)) as Record<string, Tensor>;
+  }
+
   private async runBatch(texts: string[]): Promise<{ vector: Float32Array; tokens: number }[]> {
-    const inputs = this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength });
-    const outputs = (await this.model(inputs)) as Record<string, Tensor>;
+    const inputs = this.tokenize(texts);
+    const outputs = await this.forward(inputs);
     const mask = inputs.attention_mask as Tensor;
     const [batch, seq] = mask.dims as [number, number];
     const maskData = mask.data as BigInt64Array;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Store } from '../db/store.ts';
 import { type CalibrationResult, fitThresholds, replay } from './calibrate.ts';
 import type { Config } from './config.ts';
+import { FALLBACK_THRESHOLDS } from './context.ts';
 import { UsageError } from './errors.ts';
 import { readGoldLabels, withTemporaryIngest } from './evaluate.ts';
 import type { Logger } from './log.ts';
@@ -32,7 +33,8 @@ export async function calibrateFile(
   const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2 } };
   const { model, current } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => ({
     model: ctx.embedder.id,
-    current: { ...ctx.thresholds, ...config.thresholds },
+    // What a normal run would use (the recording run's own thresholds are out of reach on purpose).
+    current: { ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds },
   }));
   const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
   const predictedBefore = replay(records, current);
