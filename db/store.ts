@@ -40,6 +40,10 @@ export interface MatchRecord {
   clusterId: number;
   score: number;
   method: string;
+  /** exact | near-verbatim | translation | rewrite */
+  kind: string;
+  /** Passage coverage between the two articles, when it was measured. */
+  coverage: number | null;
   decision: string;
 }
 
@@ -149,9 +153,9 @@ export class Store {
       dfDown: p('UPDATE window_df SET articles = articles - 1 WHERE hash = ?'),
       dfOf: p('SELECT articles FROM window_df WHERE hash = ?').pluck(),
       deleteMatchesOf: p('DELETE FROM matches WHERE article_id = ?'),
-      insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, decision, created_at)
-                      VALUES (@articleId, @matchedId, @clusterId, @score, @method, @decision, @createdAt)`),
-      matchesOfCluster: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, decision
+      insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, kind, coverage, decision, created_at)
+                      VALUES (@articleId, @matchedId, @clusterId, @score, @method, @kind, @coverage, @decision, @createdAt)`),
+      matchesOfCluster: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, kind, coverage, decision
                            FROM matches WHERE cluster_id = ? ORDER BY id`),
       createCluster: p('INSERT INTO clusters (size, created_at, updated_at) VALUES (0, ?, ?)'),
       mergedInto: p('SELECT merged_into AS mergedInto FROM clusters WHERE id = ?'),
@@ -219,12 +223,12 @@ export class Store {
   }
 
   /** Decision thresholds calibrated for a model on this database's own labelled data, if any. */
-  calibration(modelId: string): Record<string, number> | undefined {
+  calibration(modelId: string): Record<string, unknown> | undefined {
     const v = this.getMeta(`thresholds:${modelId}`);
-    return v ? (JSON.parse(v) as Record<string, number>) : undefined;
+    return v ? (JSON.parse(v) as Record<string, unknown>) : undefined;
   }
 
-  setCalibration(modelId: string, thresholds: Record<string, number>): void {
+  setCalibration(modelId: string, thresholds: Record<string, unknown>): void {
     this.setMeta(`thresholds:${modelId}`, JSON.stringify(thresholds));
   }
 

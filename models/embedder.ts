@@ -49,7 +49,7 @@ interface ModelSettings {
   prompt: string;
   pooling: 'mean' | 'cls';
   languageMeans: Map<string, Float32Array>;
-  thresholds: Record<string, number>;
+  thresholds: Record<string, unknown>;
 }
 
 /** The onnxruntime session transformers.js keeps per model (not in its public typings). */
@@ -142,7 +142,7 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
     prompt,
     pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',
     languageMeans,
-    thresholds: (own?.thresholds ?? {}) as Record<string, number>,
+    thresholds: (own?.thresholds ?? {}) as Record<string, unknown>,
   };
 }
 
@@ -155,7 +155,7 @@ export class Embedder {
   private readonly fast: CachedTokenizer | undefined;
 
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
-  get recommendedThresholds(): Record<string, number> {
+  get recommendedThresholds(): Record<string, unknown> {
     return this.settings.thresholds;
   }
 

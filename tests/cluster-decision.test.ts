@@ -9,6 +9,8 @@ const c = (articleId: string, clusterId: number, score: number, lang = 'en', met
   lang,
   method,
 });
+/** A candidate as the decision returns it: without verifier weights, its score is the cosine (1 for exact). */
+const v = (x: Candidate) => ({ ...x, verified: x.method === 'exact' ? 1 : x.score });
 
 describe('decideCluster', () => {
   it('starts a new cluster when there are no candidates', () => {
@@ -21,30 +23,30 @@ describe('decideCluster', () => {
 
   it('applies the cross-language threshold to neighbours in another language', () => {
     const d = decideCluster({ lang: 'en' }, [c('fr1', 4, 0.82, 'fr')], t);
-    expect(d).toEqual({ action: 'join', clusterId: 4, evidence: [c('fr1', 4, 0.82, 'fr')] });
+    expect(d).toEqual({ action: 'join', clusterId: 4, evidence: [v(c('fr1', 4, 0.82, 'fr'))] });
     // The same score from a same-language neighbour is not enough.
     expect(decideCluster({ lang: 'fr' }, [c('fr1', 4, 0.82, 'fr')], t)).toEqual({ action: 'new' });
   });
 
   it('joins the cluster of the single best neighbour, not every qualifying one', () => {
     const d = decideCluster({ lang: 'en' }, [c('a', 1, 0.91), c('b', 2, 0.93), c('c', 3, 0.92)], t);
-    expect(d).toEqual({ action: 'join', clusterId: 2, evidence: [c('b', 2, 0.93)] });
+    expect(d).toEqual({ action: 'join', clusterId: 2, evidence: [v(c('b', 2, 0.93))] });
   });
 
   it('prefers an exact copy over any embedding score', () => {
     const d = decideCluster({ lang: 'en' }, [c('a', 1, 0.99), c('x', 7, 1, 'en', 'exact')], t);
     expect(d.action).toBe('merge'); // 0.99 also clears the merge bar
     if (d.action !== 'merge') throw new Error('unreachable');
-    expect(d.evidence[0]).toEqual(c('x', 7, 1, 'en', 'exact'));
+    expect(d.evidence[0]).toEqual(v(c('x', 7, 1, 'en', 'exact')));
   });
 
   it('merges a second cluster only when its evidence clears the merge threshold, into the oldest id', () => {
     const d = decideCluster({ lang: 'en' }, [c('a', 5, 0.97), c('b', 2, 0.96), c('c', 9, 0.94)], t);
-    expect(d).toEqual({ action: 'merge', clusterId: 2, mergeFrom: [5], evidence: [c('a', 5, 0.97), c('b', 2, 0.96)] });
+    expect(d).toEqual({ action: 'merge', clusterId: 2, mergeFrom: [5], evidence: [v(c('a', 5, 0.97)), v(c('b', 2, 0.96))] });
   });
 
   it('ignores weaker evidence for the cluster it already joins', () => {
     const d = decideCluster({ lang: 'en' }, [c('a', 5, 0.97), c('b', 5, 0.96)], t);
-    expect(d).toEqual({ action: 'join', clusterId: 5, evidence: [c('a', 5, 0.97)] });
+    expect(d).toEqual({ action: 'join', clusterId: 5, evidence: [v(c('a', 5, 0.97))] });
   });
 });

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../db/store.ts';
-import { type CalibrationResult, fitThresholds, replay } from './calibrate.ts';
+import { type CalibrationResult, fitThresholds, fitVerifier, replay } from './calibrate.ts';
 import type { Config } from './config.ts';
 import { FALLBACK_THRESHOLDS } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -24,7 +24,7 @@ export async function calibrateFile(
   config: Config,
   log: Logger,
   file: string,
-  opts: { minPrecision: number; save?: boolean; writeModel?: boolean },
+  opts: { minPrecision: number; save?: boolean; writeModel?: boolean; verifier?: boolean },
 ): Promise<CalibrateReport> {
   if (opts.writeModel && !config.modelDir) throw new UsageError('--write-model needs a local model folder (--model-dir)');
   const goldList = readGoldLabels(file);
@@ -39,13 +39,16 @@ export async function calibrateFile(
   const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
   const predictedBefore = replay(records, current);
   const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
-  const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start: current });
+  // The verifier's weights first (they define the score), then the thresholds on that score.
+  const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
+  const start = opts.verifier === false ? current : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9 };
+  const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start });
 
   const savedTo: string[] = [];
   if (opts.save) {
     const store = new Store(config.db);
     try {
-      store.setCalibration(model, fitted.thresholds);
+      store.setCalibration(model, { ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) });
     } finally {
       store.close();
     }
@@ -55,7 +58,8 @@ export async function calibrateFile(
     const path = join(config.modelDir!, 'newsdedup.json');
     const own = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
     const previous = (own.thresholds ?? {}) as Record<string, number>;
-    writeFileSync(path, `${JSON.stringify({ ...own, thresholds: { ...previous, ...fitted.thresholds } }, null, 2)}\n`);
+    const thresholds = { ...previous, ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) };
+    writeFileSync(path, `${JSON.stringify({ ...own, thresholds }, null, 2)}\n`);
     savedTo.push(path);
   }
   return { file, model, before, fitted, savedTo };

@@ -5,6 +5,7 @@
 import { type Candidate, decideCluster, type Thresholds } from './cluster-decision.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
+import { featureVector, fitLogistic, type VerifierWeights } from './verifier.ts';
 
 export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge'>;
 
@@ -31,8 +32,26 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds): Map<s
   return new Map([...clusterOf].map(([id, c]) => [id, String(find(c))]));
 }
 
+/**
+ * Fits the verifier's weights: every recorded neighbour with evidence is a training pair, positive
+ * when both articles share a gold cluster. Same-language and cross-language pairs get their own model.
+ */
+export function fitVerifier(records: readonly DecisionRecord[], gold: ReadonlyMap<string, { cluster: string }>): VerifierWeights {
+  const sets = { same: { xs: [] as number[][], ys: [] as number[] }, cross: { xs: [] as number[][], ys: [] as number[] } };
+  for (const rec of records) {
+    for (const c of rec.candidates) {
+      if (!c.evidence || c.method !== 'embedding') continue;
+      const set = c.lang === rec.lang ? sets.same : sets.cross;
+      set.xs.push(featureVector({ cosine: c.score, evidence: c.evidence, rank: c.rank ?? 0 }));
+      set.ys.push(gold.get(rec.id)?.cluster === gold.get(c.articleId)?.cluster ? 1 : 0);
+    }
+  }
+  return { sameLanguage: fitLogistic(sets.same.xs, sets.same.ys), crossLanguage: fitLogistic(sets.cross.xs, sets.cross.ys) };
+}
+
 export interface CalibrationResult {
   thresholds: DecisionThresholds;
+  verifier?: VerifierWeights;
   metrics: ClusteringMetrics;
   /** Whether the precision floor could be met at all. */
   feasible: boolean;
@@ -78,6 +97,6 @@ export function fitThresholds(
     }
     if (!changed) break;
   }
-  const { sameLanguage, crossLanguage, merge } = best.t;
-  return { thresholds: { sameLanguage, crossLanguage, merge }, metrics: best.metrics, feasible: best.feasible, replays };
+  const { sameLanguage, crossLanguage, merge, verifier } = best.t;
+  return { thresholds: { sameLanguage, crossLanguage, merge }, ...(verifier && { verifier }), metrics: best.metrics, feasible: best.feasible, replays };
 }

@@ -1,10 +1,10 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
 import { documentText } from '../models/embedder.ts';
-import { type Decision, decideCluster, thresholdFor } from './cluster-decision.ts';
+import { type Decision, decideCluster, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { RawArticle } from './input.ts';
 import { alignPassages } from './passages.ts';
-import { Pipeline, prepareArticle } from './pipeline.ts';
+import { embedArticles, Pipeline, prepareArticle } from './pipeline.ts';
 
 export interface PassageMatch {
   score: number;
@@ -18,8 +18,12 @@ export interface CheckMatch {
   lang: string;
   cluster: number;
   publishedAt: string | null;
+  /** The decision score (verifier), and the plain document cosine. */
   score: number;
+  cosine: number;
   method: string;
+  /** exact, near-verbatim, translation or rewrite. */
+  kind: string;
   /** Whether this neighbour alone clears the decision threshold. */
   qualifies: boolean;
   crossLanguage: boolean;
@@ -43,11 +47,12 @@ const excerpt = (raw: string, max = 300) => {
 export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?: number } = {}): Promise<CheckReport> {
   const { store, embedder, thresholds } = ctx;
   const article = prepareArticle(raw);
-  const [doc] = await embedder.embedDocuments([{ title: article.title ?? undefined, text: article.text, lang: article.lang }]);
+  const [doc] = await embedArticles(embedder, [article]);
   const draftText = documentText({ title: article.title ?? undefined, text: article.text });
-  const candidates = new Pipeline(ctx).candidates(article, doc!.vector).slice(0, opts.limit ?? ctx.config.neighbours);
+  const candidates = new Pipeline(ctx).candidates(article, doc!).slice(0, opts.limit ?? ctx.config.neighbours);
   const decision = decideCluster(article, candidates, thresholds);
-  const matches = candidates.map((c): CheckMatch => {
+  const matches = candidates.map((candidate): CheckMatch => {
+    const c = scoreCandidate(article.lang, candidate, thresholds);
     const stored = store.articleById(c.articleId)!;
     const windows = store.windowsOf(stored.rowid);
     const storedText = documentText({ title: stored.title ?? undefined, text: stored.text });
@@ -62,9 +67,11 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       lang: stored.lang,
       cluster: stored.clusterId,
       publishedAt: stored.publishedAt ?? null,
-      score: c.score,
+      score: c.verified,
+      cosine: c.score,
       method: c.method,
-      qualifies: c.score >= thresholdFor(article.lang, c, thresholds),
+      kind: c.method === 'exact' ? 'exact' : (c.evidence?.kind ?? (c.lang === article.lang ? 'rewrite' : 'translation')),
+      qualifies: c.verified >= thresholdFor(article.lang, c, thresholds),
       crossLanguage: stored.lang !== article.lang,
       coverage: {
         draft: `${alignment.pairs.length} of ${doc!.windows.length}`,
@@ -82,7 +89,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
     };
   });
   return {
-    article: { id: article.id, title: article.title, lang: article.lang, windows: doc!.windows.length, tokens: doc!.tokens },
+    article: { id: article.id, title: article.title, lang: article.lang, windows: doc!.windows.length, tokens: doc!.windows.reduce((n, w) => n + w.tokens, 0) },
     verdict: decision.action === 'new' ? 'original' : 'duplicate',
     decision,
     matches,

@@ -100,11 +100,11 @@ function printCheck(r: CheckReport, io: CliIo): void {
   if (r.decision.action === 'new') io.stdout.write('verdict: original (no stored article is a copy or translation of it)\n');
   else {
     const best = r.decision.evidence[0]!;
-    io.stdout.write(`verdict: duplicate of ${best.articleId} (cluster ${r.decision.clusterId}, score ${best.score.toFixed(3)}, ${best.method})\n`);
+    io.stdout.write(`verdict: duplicate of ${best.articleId} (cluster ${r.decision.clusterId}, score ${best.verified.toFixed(3)}, ${best.method})\n`);
   }
   for (const m of r.matches) {
     io.stdout.write(
-      `\n${m.qualifies ? '*' : ' '} ${m.id} [${m.lang}] score ${m.score.toFixed(3)} cluster ${m.cluster}${m.crossLanguage ? ' (other language)' : ''}: ${m.title ?? ''}\n`,
+      `\n${m.qualifies ? '*' : ' '} ${m.id} [${m.lang}] ${m.kind}, score ${m.score.toFixed(3)} (cosine ${m.cosine.toFixed(3)}), cluster ${m.cluster}: ${m.title ?? ''}\n`,
     );
     io.stdout.write(`    passages: ${m.coverage.draft} of the draft's windows match ${m.coverage.stored} of this article's\n`);
     for (const p of m.passages.slice(0, 5)) {

@@ -5,31 +5,50 @@
 // link) chains unrelated stories into giant clusters as a corpus grows. An article joins the
 // cluster of its single best qualifying neighbour; another cluster is merged in only when its
 // own evidence clears the stricter merge threshold.
+import type { PairEvidence } from './evidence.ts';
+import { type VerifierWeights, verifiedScore } from './verifier.ts';
 
 export type MatchMethod = 'exact' | 'embedding';
 
 export interface Candidate {
   articleId: string;
   clusterId: number;
-  /** Cosine similarity of document vectors; 1 for exact copies. */
+  /** Cosine similarity of the document vectors; 1 for exact copies. */
   score: number;
   lang: string;
   method: MatchMethod;
+  /** Passage and fingerprint evidence, when it was gathered for this neighbour. */
+  evidence?: PairEvidence;
+  /** Position among the article's neighbours of the same language relation (0 = nearest). */
+  rank?: number;
+}
+
+export interface ScoredCandidate extends Candidate {
+  /** The score the thresholds apply to: the verifier's, else the cosine. */
+  verified: number;
 }
 
 export interface Thresholds {
   /** Minimum score to join a cluster through a neighbour in the same language. */
   sameLanguage: number;
-  /** Minimum score to join through a neighbour in another language (translations score lower). */
+  /** Minimum score to join through a neighbour in another language. */
   crossLanguage: number;
   /** Minimum score for a second cluster to be merged into the joined one. */
   merge: number;
+  /** Weights that combine the evidence into one score (fitted by calibrate). */
+  verifier?: VerifierWeights;
 }
 
 export type Decision =
   | { action: 'new' }
-  | { action: 'join'; clusterId: number; evidence: Candidate[] }
-  | { action: 'merge'; clusterId: number; mergeFrom: number[]; evidence: Candidate[] };
+  | { action: 'join'; clusterId: number; evidence: ScoredCandidate[] }
+  | { action: 'merge'; clusterId: number; mergeFrom: number[]; evidence: ScoredCandidate[] };
+
+export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresholds, 'verifier'>): ScoredCandidate {
+  if (c.method === 'exact') return { ...c, verified: 1 };
+  const verified = c.evidence ? verifiedScore({ cosine: c.score, evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : c.score;
+  return { ...c, verified };
+}
 
 export function thresholdFor(articleLang: string, candidate: Candidate, t: Thresholds): number {
   if (candidate.method === 'exact') return 0;
@@ -38,16 +57,17 @@ export function thresholdFor(articleLang: string, candidate: Candidate, t: Thres
 
 export function decideCluster(article: { lang: string }, candidates: readonly Candidate[], t: Thresholds): Decision {
   const qualifying = candidates
-    .filter((c) => c.score >= thresholdFor(article.lang, c, t))
-    .sort((a, b) => Number(b.method === 'exact') - Number(a.method === 'exact') || b.score - a.score);
+    .map((c) => scoreCandidate(article.lang, c, t))
+    .filter((c) => c.verified >= thresholdFor(article.lang, c, t))
+    .sort((a, b) => Number(b.method === 'exact') - Number(a.method === 'exact') || b.verified - a.verified);
   const best = qualifying[0];
   if (!best) return { action: 'new' };
 
   // The strongest piece of evidence for every other cluster that clears the merge bar.
-  const others = new Map<number, Candidate>();
+  const others = new Map<number, ScoredCandidate>();
   for (const c of qualifying) {
     if (c.clusterId === best.clusterId || others.has(c.clusterId)) continue;
-    if (c.method === 'exact' || c.score >= t.merge) others.set(c.clusterId, c);
+    if (c.method === 'exact' || c.verified >= t.merge) others.set(c.clusterId, c);
   }
   if (others.size === 0) return { action: 'join', clusterId: best.clusterId, evidence: [best] };
 

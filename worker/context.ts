@@ -105,10 +105,11 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
     if (!opts.reembed) syncIndex(store, index, embedder.id, log, { save: mayWriteIndex(config, opts) });
-    const thresholds = {
+    // Fallback < the model's shipped calibration < this database's own calibration < configuration.
+    const thresholds: Context['thresholds'] = {
       ...FALLBACK_THRESHOLDS,
-      ...embedder.recommendedThresholds,
-      ...store.calibration(embedder.id),
+      ...(embedder.recommendedThresholds as Partial<Thresholds>),
+      ...(store.calibration(embedder.id) as Partial<Thresholds> | undefined),
       ...config.thresholds,
     };
     return {

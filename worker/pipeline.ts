@@ -9,6 +9,7 @@ import type { Context } from './context.ts';
 import { InputError } from './errors.ts';
 import type { InputItem, RawArticle } from './input.ts';
 import { detectLanguage } from './language.ts';
+import { pairEvidence } from './evidence.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
 import { contentHash, htmlToText, normaliseText } from './text.ts';
 
@@ -119,6 +120,12 @@ export interface PipelineOptions {
   onDecision?: (record: DecisionRecord) => void;
 }
 
+/** A window fingerprint found in this many stored articles is boilerplate (footers, disclaimers, bios). */
+export const BOILERPLATE_ARTICLES = 5;
+/** Neighbours below this cosine, or further down than this rank, are not worth passage evidence. */
+const EVIDENCE_MIN_COSINE = 0.2;
+const EVIDENCE_MAX_RANK = 5;
+
 export class Pipeline {
   constructor(
     private readonly ctx: Context,
@@ -208,18 +215,31 @@ export class Pipeline {
     return batch.map((article, i) => reused.get(i) ?? { article, ...docs[k++]! });
   }
 
-  /** Scored neighbours of a vector, with the exact copy (same fingerprint) first when there is one. */
-  candidates(article: PreparedArticle, vector: Float32Array, excludeRowid?: number): Candidate[] {
+  /**
+   * Neighbours of an article with their evidence: the exact copy (same fingerprint) first when
+   * there is one, then the nearest vectors. Passage and fingerprint evidence is gathered for the
+   * nearest few above a low cosine floor, where a decision could possibly go their way.
+   */
+  candidates(article: PreparedArticle, vectors: ArticleVectors, excludeRowid?: number): Candidate[] {
     const { store, index, config } = this.ctx;
     const out: Candidate[] = [];
     const exact = store.articleByHash(article.contentHash);
     if (exact && exact.id !== article.id) {
       out.push({ articleId: exact.id, clusterId: exact.clusterId, score: 1, lang: exact.lang, method: 'exact' });
     }
-    for (const n of index.search(vector, config.neighbours, excludeRowid)) {
+    const self = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash };
+    const isBoilerplate = (hash: string) => store.windowFrequency(hash) >= BOILERPLATE_ARTICLES;
+    const ranks = { same: 0, cross: 0 };
+    for (const n of index.search(vectors.vector, config.neighbours, excludeRowid)) {
       const a = store.articleByRowid(n.label);
       if (!a || a.id === article.id || a.id === exact?.id) continue;
-      out.push({ articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding' });
+      const relation = a.lang === article.lang ? 'same' : 'cross';
+      const rank = ranks[relation]++;
+      const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding', rank };
+      if (n.score >= EVIDENCE_MIN_COSINE && rank < EVIDENCE_MAX_RANK) {
+        candidate.evidence = pairEvidence(self, { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash }, isBoilerplate);
+      }
+      out.push(candidate);
     }
     return out;
   }
@@ -250,7 +270,7 @@ export class Pipeline {
     if (existing && existing.contentHash === article.contentHash) {
       return { id: article.id, cluster: existing.clusterId, status: 'unchanged' };
     }
-    const candidates = this.candidates(article, e.vector, existing?.rowid);
+    const candidates = this.candidates(article, e, existing?.rowid);
     this.opts.onDecision?.({ id: article.id, lang: article.lang, candidates });
     const decision: Decision = decideCluster(article, candidates, thresholds);
     if (existing) {
@@ -267,7 +287,16 @@ export class Pipeline {
     const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {
-        store.addMatch({ articleId: article.id, matchedId: ev.articleId, clusterId, score: ev.score, method: ev.method, decision: decision.action });
+        store.addMatch({
+          articleId: article.id,
+          matchedId: ev.articleId,
+          clusterId,
+          score: ev.verified,
+          method: ev.method,
+          kind: ev.method === 'exact' ? 'exact' : (ev.evidence?.kind ?? (ev.lang === article.lang ? 'rewrite' : 'translation')),
+          coverage: ev.evidence?.coverage ?? null,
+          decision: decision.action,
+        });
       }
     }
     index.add(rowid, e.vector);
@@ -277,7 +306,7 @@ export class Pipeline {
       id: article.id,
       cluster: clusterId,
       status: decision.action === 'new' ? 'created' : decision.action === 'join' ? 'joined' : 'merged',
-      ...(best && { matchedId: best.articleId, score: best.score, method: best.method }),
+      ...(best && { matchedId: best.articleId, score: best.verified, method: best.method }),
       ...(existing && { replaced: true }),
     };
   }

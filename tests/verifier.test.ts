@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { decideCluster } from '../worker/cluster-decision.ts';
+import { type EvidenceSide, pairEvidence } from '../worker/evidence.ts';
+import { minhash } from '../worker/fingerprints.ts';
+import { featureVector, fitLogistic, verifiedScore } from '../worker/verifier.ts';
+
+const unit = (...v: number[]) => {
+  const n = Math.hypot(...v);
+  return Float32Array.from(v.map((x) => x / n));
+};
+const win = (hash: string, tokens: number, ...v: number[]) => ({ hash, tokens, vector: unit(...v) });
+
+describe('pairEvidence', () => {
+  const story = [win('p1', 50, 1, 0, 0, 0), win('p2', 50, 0, 1, 0, 0)];
+  const footer = win('footer', 60, 0, 0, 0, 1);
+
+  it('measures passage coverage both ways and keeps the smaller', () => {
+    const a: EvidenceSide = { lang: 'en', windows: story, anchors: ['2023'] };
+    const b: EvidenceSide = { lang: 'fr', windows: [win('q1', 55, 1, 0.05, 0, 0), win('q2', 45, 0.05, 1, 0, 0)], anchors: ['2023', '12'] };
+    const ev = pairEvidence(a, b);
+    expect(ev.kind).toBe('translation');
+    expect(ev.coverage).toBeGreaterThan(0.99);
+    expect(ev.anchorOverlap).toBe(1);
+    expect(ev.shared).toEqual({ a: 0, b: 0 });
+  });
+
+  it('does not count a footer as evidence once it is known boilerplate', () => {
+    const other = [win('o1', 50, 0, 0, 1, 0), win('o2', 50, 0, 0, 1, 0.1)];
+    const a: EvidenceSide = { lang: 'en', windows: [...story, footer], anchors: [] };
+    const b: EvidenceSide = { lang: 'en', windows: [...other, footer], anchors: [] };
+    const naive = pairEvidence(a, b);
+    const aware = pairEvidence(a, b, (h) => h === 'footer');
+    expect(naive.shared.a).toBeGreaterThan(0.3);
+    expect(aware.shared).toEqual({ a: 0, b: 0 });
+    expect(aware.coverage).toBeLessThan(naive.coverage);
+  });
+
+  it('labels same-language copies near-verbatim or rewrite by shingle overlap', () => {
+    const text = 'the minister presented a budget that raises spending on schools and hospitals while cutting subsidies';
+    const a: EvidenceSide = { lang: 'en', windows: story, anchors: [], minhash: minhash(text) };
+    expect(pairEvidence(a, { ...a, minhash: minhash(`${text} today`) }).kind).toBe('near-verbatim');
+    expect(pairEvidence(a, { ...a, minhash: minhash('an entirely different text about football and goals scored late') }).kind).toBe('rewrite');
+  });
+});
+
+describe('verifier', () => {
+  it('learns from labelled evidence, and a strong passage match outranks a higher plain cosine', () => {
+    // Positives: high coverage and agreeing numbers; negatives: similar topic (cosine) without either.
+    const xs: number[][] = [];
+    const ys: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const pos = i % 2 === 0;
+      const evidence = { kind: 'translation' as const, coverage: pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: pos ? 1 : 0.2 };
+      xs.push(featureVector({ cosine: pos ? 0.5 : 0.55, evidence, rank: 0 }));
+      ys.push(pos ? 1 : 0);
+    }
+    const w = fitLogistic(xs, ys);
+    const weights = { sameLanguage: w, crossLanguage: w };
+    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: { kind: 'translation' as const, coverage: 0.75, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: 1 } };
+    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: { kind: 'translation' as const, coverage: 0.3, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: 0.2 } };
+    expect(verifiedScore({ cosine: 0.5, evidence: strong.evidence, rank: 1 }, false, weights)).toBeGreaterThan(0.5);
+    const d = decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99, verifier: weights });
+    expect(d).toMatchObject({ action: 'join', clusterId: 1 });
+    // Without weights the plain cosine decides, and the topical neighbour would win.
+    expect(decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99 })).toMatchObject({ clusterId: 2 });
+  });
+});
