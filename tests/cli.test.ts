@@ -182,6 +182,10 @@ describe('read commands', () => {
     const c = out.clusters[0];
     expect(c).toMatchObject({ id: expect.any(Number), size: expect.any(Number), languages: expect.any(Array), canonical: { id: expect.any(String) } });
     expect(c.members).toHaveLength(c.size);
+    const explained = (await runNoModel(['clusters', '--json', '--explain'])).json().clusters[0];
+    expect(explained.evidence[0]).toMatchObject({ articleId: expect.any(String), matchedId: expect.any(String), kind: expect.any(String), score: expect.any(Number) });
+    const human = (await runNoModel(['clusters', '--explain'])).stdout;
+    expect(human).toMatch(/(rewrite|near-verbatim|translation|exact) of \S+: score \d\.\d{3}/);
     expect(out.clusters.reduce((n: number, k: { size: number }) => n + k.size, 0)).toBe(3);
   });
 

@@ -27,6 +27,8 @@ export interface CheckMatch {
   /** Whether this neighbour alone clears the decision threshold. */
   qualifies: boolean;
   crossLanguage: boolean;
+  /** Which of the two was published first, when both dates are known. */
+  earlier: 'draft' | 'stored' | 'unknown';
   /** Windows of each side that found a counterpart in the other. */
   coverage: { draft: string; stored: string };
   passages: PassageMatch[];
@@ -73,6 +75,8 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       kind: c.method === 'exact' ? 'exact' : (c.evidence?.kind ?? (c.lang === article.lang ? 'rewrite' : 'translation')),
       qualifies: c.verified >= thresholdFor(article.lang, c, thresholds),
       crossLanguage: stored.lang !== article.lang,
+      earlier:
+        article.publishedAt && stored.publishedAt ? (article.publishedAt < stored.publishedAt ? 'draft' : 'stored') : 'unknown',
       coverage: {
         draft: `${alignment.pairs.length} of ${doc!.windows.length}`,
         stored: `${alignment.pairs.length} of ${windows.length}`,

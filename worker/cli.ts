@@ -61,14 +61,22 @@ function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknow
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-function clusterBlock(store: Store, c: ClusterSummary, io: CliIo): void {
+function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = false): void {
   const canonical = c.canonical ? `${c.canonical.id}${c.canonical.title ? ` "${c.canonical.title}"` : ''}` : '-';
   io.stdout.write(`cluster ${c.id}: ${c.size} article${c.size === 1 ? '' : 's'} [${c.languages.join(', ')}], canonical ${canonical}\n`);
-  for (const m of store.members(c.id)) io.stdout.write(`  ${m.id}  ${m.lang}  ${m.title ?? ''}\n`);
+  const evidence = explain ? store.matchesOfCluster(c.id) : [];
+  for (const m of store.members(c.id)) {
+    io.stdout.write(`  ${m.id}  ${m.lang}  ${m.publishedAt ?? ''}  ${m.title ?? ''}\n`);
+    for (const e of evidence.filter((x) => x.articleId === m.id)) {
+      const coverage = e.coverage === null ? '' : `, passage coverage ${pct(e.coverage)}`;
+      io.stdout.write(`      ${e.kind} of ${e.matchedId}: score ${e.score.toFixed(3)}${coverage} (${e.method}, ${e.decision})\n`);
+    }
+  }
 }
 
-function clusterJson(store: Store, c: ClusterSummary) {
-  return { ...c, members: store.members(c.id) };
+/** A cluster with its members; with `explain`, the evidence that put each member there. */
+function clusterJson(store: Store, c: ClusterSummary, explain = false) {
+  return { ...c, members: store.members(c.id), ...(explain && { evidence: store.matchesOfCluster(c.id) }) };
 }
 
 
@@ -181,17 +189,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     program
       .command('clusters')
       .description('list story clusters with their canonical article, size, languages and members')
-      .option('--min-size <n>', 'only clusters with at least n articles', '2'),
-  ).action((flags: CommonFlags & { minSize: string }) => {
+      .option('--min-size <n>', 'only clusters with at least n articles', '2')
+      .option('--explain', 'show the evidence for each member: which article it matched, the kind of duplicate, score and passage coverage'),
+  ).action((flags: CommonFlags & { minSize: string; explain?: boolean }) => {
     const minSize = Number(flags.minSize);
     if (!Number.isInteger(minSize) || minSize < 1) throw new UsageError(`--min-size must be a positive integer, got ${flags.minSize}`);
     const { config } = ctxFor(flags);
     const store = openStore(config);
     try {
       const clusters = store.clusterIds(minSize).map((id) => store.cluster(id)!);
-      if (flags.json) io.stdout.write(`${JSON.stringify({ clusters: clusters.map((c) => clusterJson(store, c)) })}\n`);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ clusters: clusters.map((c) => clusterJson(store, c, flags.explain)) })}\n`);
       else {
-        for (const c of clusters) clusterBlock(store, c, io);
+        for (const c of clusters) clusterBlock(store, c, io, flags.explain);
         io.stdout.write(`${clusters.length} cluster(s) with at least ${minSize} article(s)\n`);
       }
     } finally {
