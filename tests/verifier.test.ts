@@ -45,19 +45,19 @@ describe('pairEvidence', () => {
 
 describe('verifier', () => {
   it('learns from labelled evidence, and a strong passage match outranks a higher plain cosine', () => {
-    // Positives: high coverage and agreeing numbers; negatives: similar topic (cosine) without either.
+    // Positives: high passage coverage; negatives: a similar topic (cosine) without it.
     const xs: number[][] = [];
     const ys: number[] = [];
     for (let i = 0; i < 40; i++) {
       const pos = i % 2 === 0;
-      const evidence = { kind: 'translation' as const, coverage: pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: pos ? 1 : 0.2 };
+      const evidence = { kind: 'translation' as const, coverage: pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, lengthRatio: 0.9, shared: { a: 0, b: 0 } };
       xs.push(featureVector({ cosine: pos ? 0.5 : 0.55, evidence, rank: 0 }));
       ys.push(pos ? 1 : 0);
     }
     const w = fitLogistic(xs, ys);
     const weights = { sameLanguage: w, crossLanguage: w };
-    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: { kind: 'translation' as const, coverage: 0.75, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: 1 } };
-    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: { kind: 'translation' as const, coverage: 0.3, lengthRatio: 0.9, shared: { a: 0, b: 0 }, anchorOverlap: 0.2 } };
+    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: { kind: 'translation' as const, coverage: 0.75, lengthRatio: 0.9, shared: { a: 0, b: 0 } } };
+    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: { kind: 'translation' as const, coverage: 0.3, lengthRatio: 0.9, shared: { a: 0, b: 0 } } };
     expect(verifiedScore({ cosine: 0.5, evidence: strong.evidence, rank: 1 }, false, weights)).toBeGreaterThan(0.5);
     const d = decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99, verifier: weights });
     expect(d).toMatchObject({ action: 'join', clusterId: 1 });

@@ -87,6 +87,8 @@ export function fitThresholds(
     for (const name of ['crossLanguage', 'sameLanguage', 'merge'] as const) {
       for (const value of GRID) {
         if (value === best.t[name]) continue;
+        // Merging two clusters must take stronger evidence than joining one.
+        if (name === 'merge' && value < Math.max(best.t.sameLanguage, best.t.crossLanguage)) continue;
         const t = { ...best.t, [name]: value };
         const r = evaluate(t);
         if (r.key > best.key + 1e-12) {

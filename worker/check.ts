@@ -2,6 +2,7 @@
 import { documentText } from '../models/embedder.ts';
 import { type Decision, decideCluster, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
+import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
 import { alignPassages } from './passages.ts';
 import { embedArticles, Pipeline, prepareArticle } from './pipeline.ts';
@@ -24,6 +25,8 @@ export interface CheckMatch {
   method: string;
   /** exact, near-verbatim, translation or rewrite. */
   kind: string;
+  /** The raw evidence behind the score (passage coverage, length ratio, shared text, anchors), when gathered. */
+  evidence?: PairEvidence;
   /** Whether this neighbour alone clears the decision threshold. */
   qualifies: boolean;
   crossLanguage: boolean;
@@ -73,6 +76,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       cosine: c.score,
       method: c.method,
       kind: c.method === 'exact' ? 'exact' : (c.evidence?.kind ?? (c.lang === article.lang ? 'rewrite' : 'translation')),
+      ...(c.evidence && { evidence: c.evidence }),
       qualifies: c.verified >= thresholdFor(article.lang, c, thresholds),
       crossLanguage: stored.lang !== article.lang,
       earlier:

@@ -11,7 +11,10 @@ export interface VerifierFeatures {
   rank: number;
 }
 
-export const FEATURE_NAMES = ['cosine', 'coverage', 'lengthRatio', 'nearest', 'anchorOverlap', 'noAnchors', 'sharedMax', 'bias'] as const;
+// Numeric anchors are reported as evidence but not used here: on dev they looked decisive (human
+// translations keep every number), yet rewrites and spun copies change numbers, and a verifier
+// leaning on them rejected the seed translation outright. Without them dev F1 was higher, too.
+export const FEATURE_NAMES = ['cosine', 'coverage', 'lengthRatio', 'nearest', 'sharedMax', 'bias'] as const;
 
 export interface VerifierWeights {
   sameLanguage: number[];
@@ -20,18 +23,7 @@ export interface VerifierWeights {
 
 export function featureVector(f: VerifierFeatures): number[] {
   const ev = f.evidence;
-  const anchors = ev.anchorOverlap;
-  return [
-    f.cosine,
-    ev.coverage,
-    ev.lengthRatio,
-    f.rank === 0 ? 1 : 0,
-    // Unknown (a side without numbers) sits at the midpoint, with its own indicator.
-    anchors ?? 0.5,
-    anchors === undefined ? 1 : 0,
-    Math.max(ev.shared.a, ev.shared.b),
-    1,
-  ];
+  return [f.cosine, ev.coverage, ev.lengthRatio, f.rank === 0 ? 1 : 0, Math.max(ev.shared.a, ev.shared.b), 1];
 }
 
 export function verifiedScore(f: VerifierFeatures, sameLanguage: boolean, weights: VerifierWeights | undefined): number {
