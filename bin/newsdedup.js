@@ -11,4 +11,6 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 });
+// Exit only once stdout has drained: a large --json answer into a slow pipe would be cut short.
+await new Promise((resolve) => process.stdout.write('', resolve));
 process.exit(code);

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+import { FIXTURE_TEXTS, jsonl, ROOT, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 describe('the newsdedup executable', () => {
   it('runs from bin/ and exits with the documented codes', () => {
@@ -16,5 +17,17 @@ describe('the newsdedup executable', () => {
     const rejected = spawnSync(bin, ['ingest', join(dir, 'missing.jsonl'), '--model-dir', tinyModel()], { cwd: dir, encoding: 'utf8' });
     expect(rejected.status).toBe(1);
     expect(rejected.stdout).toMatch(/missing\.jsonl: cannot read: ENOENT/);
+  });
+
+  it('writes a large --json answer whole into a slow pipe', () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    const texts = Object.values(FIXTURE_TEXTS);
+    writeFileSync(join(dir, 'many.jsonl'), jsonl(Array.from({ length: 1500 }, (_, i) => ({ id: `a-${i}`, title: `story ${i}`, text: `${texts[i % texts.length]} ${i}` }))));
+    const bin = join(ROOT, 'bin', 'newsdedup.js');
+    // The reader sleeps before reading, so the pipe buffer fills while newsdedup is finishing.
+    execSync(`"${bin}" ingest many.jsonl --model-dir "${tinyModel()}" --json --log-level silent | (sleep 1; cat > out.json)`, { cwd: dir, shell: '/bin/bash' });
+    const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+    expect(out.articles).toHaveLength(1500);
   });
 });
