@@ -5,7 +5,7 @@
 //       [--dev ../shared/data/dev.jsonl] [--bench ../shared/data/benchmarks]   (evaluation only)
 //
 // Seeded and deterministic for a given data folder and options.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadParallel, loadDicts, isNewsSource, NON_COMMERCIAL_SOURCES, loadDev, loadBenchmark, type ParallelFile } from './model/data.ts';
@@ -26,13 +26,13 @@ const { values: a } = parseArgs({
     dim: { type: 'string', default: '256' },
     steps: { type: 'string', default: '3000' },
     batch: { type: 'string', default: '512' },
-    lr: { type: 'string', default: '0.1' },
+    lr: { type: 'string', default: '0.3' },
     temperature: { type: 'string', default: '0.05' },
     'token-dropout': { type: 'string', default: '0.1' },
     'sif-a': { type: 'string', default: '0.001' },
-    'lang-alpha': { type: 'string', default: '0.5' },
+    'lang-alpha': { type: 'string', default: '0.3' },
     'center-momentum': { type: 'string', default: '0.99' },
-    'whiten-beta': { type: 'string', default: '0.5' },
+    'whiten-beta': { type: 'string', default: '0.6' },
     'news-weight': { type: 'string', default: '3' },
     'dict-weight': { type: 'string', default: '0.5' },
     'manythings-weight': { type: 'string', default: '0.5' },
@@ -46,6 +46,7 @@ const { values: a } = parseArgs({
     bench: { type: 'string' },
     'eval-every': { type: 'string', default: '0' },
     'no-export': { type: 'boolean', default: false },
+    'full-graph': { type: 'boolean', default: false },
   },
 });
 if (!a.data || (!a.out && !a['no-export'])) {
@@ -289,6 +290,12 @@ if (!a['no-export']) {
   const meansJson: Record<string, number[]> = {};
   for (const [l, v] of [...langMeans].sort()) meansJson[l] = Array.from(v, round);
   const variants = a.variants!.split(',') as ('fp32' | 'q8')[];
+  // Keys other code added to newsdedup.json (e.g. the product's calibrated thresholds) are kept.
+  const settingsPath = join(out, 'newsdedup.json');
+  const previous = existsSync(settingsPath) ? (JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>) : {};
+  const settings = { ...previous, dtype: variants.includes('q8') ? 'q8' : 'fp32', window_tokens: 256, language_means: 'language_means.json' };
+  if (Object.keys(previous).some((k) => !['dtype', 'window_tokens', 'language_means'].includes(k)))
+    log(`kept newsdedup.json keys ${Object.keys(previous).filter((k) => !['dtype', 'window_tokens', 'language_means'].includes(k)).join(', ')} (calibrated on the previous weights: recalibrate)`);
   const options = Object.fromEntries(Object.entries(a).filter(([k]) => !['data', 'out', 'dev', 'bench'].includes(k)));
   exportStaticModel({
     outDir: out,
@@ -300,8 +307,9 @@ if (!a['no-export']) {
     maxLength: 4096,
     variants,
     lowercase: true,
+    pooledOnly: !a['full-graph'],
     extraFiles: {
-      'newsdedup.json': `${JSON.stringify({ dtype: variants.includes('q8') ? 'q8' : 'fp32', window_tokens: 256, language_means: 'language_means.json' }, null, 2)}\n`,
+      'newsdedup.json': `${JSON.stringify(settings, null, 2)}\n`,
       'language_means.json': JSON.stringify(meansJson),
       'training.json': `${JSON.stringify(
         {

@@ -24,6 +24,12 @@ export interface StaticModelSpec {
   lowercase?: boolean;
   /** Extra files written verbatim next to the model (model card, newsdedup.json, …). */
   extraFiles?: Record<string, string>;
+  /**
+   * Output only `sentence_embedding`, pooled with one batched MatMul (mask/count weights × rows), and no
+   * `last_hidden_state`: the per-token tensor is then never materialised nor copied out of ONNX
+   * Runtime, which makes embedding several times faster. Default false (both outputs).
+   */
+  pooledOnly?: boolean;
 }
 
 const DataType = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
@@ -89,6 +95,7 @@ function buildGraph(spec: StaticModelSpec, variant: OnnxVariant) {
     tensor('min_count', DataType.FLOAT, [], bytesOf(new Float32Array([1e-9]))),
   ];
   const nodes = [];
+  if (spec.pooledOnly) return buildPooledGraph(spec, variant, initializer);
   if (variant === 'fp32') {
     initializer.push(tensor('embeddings', DataType.FLOAT, [rows, spec.dim], bytesOf(spec.embeddings)));
     nodes.push(node('Gather', ['embeddings', 'input_ids'], ['token_vectors'], { axis: 0 }));
@@ -125,6 +132,47 @@ function buildGraph(spec: StaticModelSpec, variant: OnnxVariant) {
       valueInfo('last_hidden_state', DataType.FLOAT, ['batch_size', 'sequence_length', spec.dim]),
       valueInfo('sentence_embedding', DataType.FLOAT, ['batch_size', spec.dim]),
     ],
+  };
+}
+
+/**
+ * sentence_embedding[b] = Σ_t (mask[b,t] / count[b]) · scale[id] · q[id] as a batched MatMul
+ * [B,1,T] × [B,T,D] → [B,1,D] → [B,D] (fp32: scale 1, rows gathered directly).
+ */
+function buildPooledGraph(spec: StaticModelSpec, variant: OnnxVariant, initializer: ReturnType<typeof tensor>[]) {
+  const rows = spec.vocab.length;
+  initializer.push(tensor('axis_mid', DataType.INT64, [1], bytesOf(new BigInt64Array([1n]))));
+  const nodes = [
+    node('Cast', ['attention_mask'], ['mask_f'], { to: DataType.FLOAT }),
+    node('ReduceSum', ['mask_f', 'axis_seq'], ['counts'], { keepdims: 1 }),
+    node('Max', ['counts', 'min_count'], ['counts_safe']),
+    node('Div', ['mask_f', 'counts_safe'], ['mask_w']),
+  ];
+  if (variant === 'fp32') {
+    initializer.push(tensor('embeddings', DataType.FLOAT, [rows, spec.dim], bytesOf(spec.embeddings)));
+    nodes.push(node('Gather', ['embeddings', 'input_ids'], ['token_vectors'], { axis: 0 }), node('Unsqueeze', ['mask_w', 'axis_mid'], ['weights3']));
+  } else {
+    const { q, scales } = quantizeRows(spec.embeddings, spec.dim);
+    initializer.push(tensor('embeddings_q', DataType.INT8, [rows, spec.dim], bytesOf(q)));
+    initializer.push(tensor('embeddings_scale', DataType.FLOAT, [rows], bytesOf(scales)));
+    nodes.push(
+      node('Gather', ['embeddings_q', 'input_ids'], ['token_q'], { axis: 0 }),
+      node('Cast', ['token_q'], ['token_vectors'], { to: DataType.FLOAT }),
+      node('Gather', ['embeddings_scale', 'input_ids'], ['token_scale'], { axis: 0 }),
+      node('Mul', ['mask_w', 'token_scale'], ['weights']),
+      node('Unsqueeze', ['weights', 'axis_mid'], ['weights3']),
+    );
+  }
+  nodes.push(node('MatMul', ['weights3', 'token_vectors'], ['pooled3']), node('Squeeze', ['pooled3', 'axis_mid'], ['sentence_embedding']));
+  return {
+    name: 'static_embedding',
+    node: nodes,
+    initializer,
+    input: [
+      valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('attention_mask', DataType.INT64, ['batch_size', 'sequence_length']),
+    ],
+    output: [valueInfo('sentence_embedding', DataType.FLOAT, ['batch_size', spec.dim])],
   };
 }
 
