@@ -47,6 +47,7 @@ const { values: a } = parseArgs({
     'eval-every': { type: 'string', default: '0' },
     'no-export': { type: 'boolean', default: false },
     'full-graph': { type: 'boolean', default: false },
+    'tokenizer-pipeline': { type: 'string', default: 'regex' },
   },
 });
 if (!a.data || (!a.out && !a['no-export'])) {
@@ -308,6 +309,7 @@ if (!a['no-export']) {
     variants,
     lowercase: true,
     pooledOnly: !a['full-graph'],
+    tokenizerPipeline: a['tokenizer-pipeline'] as 'bert' | 'regex',
     extraFiles: {
       'newsdedup.json': `${JSON.stringify(settings, null, 2)}\n`,
       'language_means.json': JSON.stringify(meansJson),
