@@ -1,0 +1,62 @@
+// The bundled static model (models/newsdedup-static-v1): size budget, the files the embedder reads,
+// tokenizer parity between training (scripts/model/tokenize.ts) and inference (tokenizer.json
+// through @huggingface/transformers; literal special-token strings such as "[UNK]" are split off by
+// the library before normalisation and are left out here), and a translation sanity check.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { describe, expect, it } from 'vitest';
+import { Embedder } from '../models/embedder.ts';
+import { WordPieceEncoder } from '../scripts/model/tokenize.ts';
+
+const DIR = join(import.meta.dirname, '..', 'models', 'newsdedup-static-v1');
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+function folderBytes(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) n += f.isDirectory() ? folderBytes(join(dir, f.name)) : statSync(join(dir, f.name)).size;
+  return n;
+}
+
+describe('bundled static model', () => {
+  it('fits the 40 MB budget and ships what the embedder reads', () => {
+    expect(folderBytes(DIR)).toBeLessThanOrEqual(40 * 1024 * 1024);
+    const settings = JSON.parse(readFileSync(join(DIR, 'newsdedup.json'), 'utf8'));
+    expect(settings.dtype).toBe('q8');
+    expect(statSync(join(DIR, 'onnx', 'model_quantized.onnx')).size).toBeGreaterThan(0);
+    const means = JSON.parse(readFileSync(join(DIR, settings.language_means), 'utf8')) as Record<string, number[]>;
+    const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'));
+    for (const lang of ['en', 'ar', 'cs', 'de', 'es', 'fr', 'ha', 'hi', 'hr', 'hu', 'is', 'it', 'ja', 'nl', 'pl', 'pt', 'ru', 'tr', 'uk', 'zh'])
+      expect(means[lang]?.length, lang).toBe(config.hidden_size);
+  });
+
+  it('tokenises at inference exactly as in training', async () => {
+    env.allowRemoteModels = false;
+    const tk = JSON.parse(readFileSync(join(DIR, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+    const vocab: string[] = [];
+    for (const [t, i] of Object.entries(tk.model.vocab)) vocab[i] = t;
+    const enc = new WordPieceEncoder(vocab);
+    const tok = await AutoTokenizer.from_pretrained(DIR);
+    const texts = [
+      'Hans-Jörg Schmidt-Trenz sagte am Mittwoch: „Das ist unglücklich.“',
+      'İSTANBUL (AP) — ΣΊΣΥΦΟΣ ﬁnance ½ x\u200by \u0000z\u000bw\u00a0v',
+      '「我々が飼っている生後4か月のマウスは」と彼は付け加えました。中国经济增长放缓。',
+      'Українські військові почали тренування. Венгрия: Magyarország kormánya szerint…',
+      'मुंबई में भारी बारिश, العربية 😀𠀀',
+    ];
+    for (const t of texts) expect(Array.from(enc.encode(t)), t).toEqual((tok.encode(t, { add_special_tokens: false }) as number[]).map(Number));
+  });
+
+  it('puts a translation nearer than an unrelated text in the same language', async () => {
+    const e = await Embedder.load({ modelDir: DIR });
+    const [en, fr, other] = await e.embedTexts(
+      [
+        'The central bank raised interest rates by half a point on Thursday to fight inflation.',
+        "La banque centrale a relevé jeudi ses taux d'intérêt d'un demi-point pour lutter contre l'inflation.",
+        'The football team won the championship after a dramatic penalty shoot-out.',
+      ],
+      ['en', 'fr', 'en'],
+    );
+    expect(dot(en!, fr!)).toBeGreaterThan(dot(en!, other!) + 0.2);
+  });
+});
