@@ -62,10 +62,9 @@ const log = (...m: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFi
 const excluded = a['exclude-noncommercial'] ? NON_COMMERCIAL_SOURCES : [];
 let files: ParallelFile[] = loadParallel(a.data);
 let dicts: ParallelFile[] = a['no-dict'] ? [] : loadDicts(a.data);
-if (a['exclude-noncommercial']) dicts = dicts.filter((d) => d.lang === 'is' || d.lang === 'ha'); // only these are Wiktionary-only (CC BY-SA)
 const srcWeight = (s: string) => {
   if (excluded.includes(s)) return 0;
-  if (s === 'dict') return num('dict-weight');
+  if (s === 'dict' || s.startsWith('dict:')) return num('dict-weight');
   if (s === 'tatoeba-manythings') return num('manythings-weight');
   return isNewsSource(s) ? num('news-weight') : 1;
 };
@@ -134,12 +133,12 @@ for (const f of [...files, ...dicts]) {
       es = sentToks.length;
       sentToks.push(enc.encode(e));
       enIntern.set(e, es);
-      if (src !== 'dict') {
+      if (!src.startsWith('dict')) {
         pushTo(allSents, 'en', es);
         if (isNewsSource(src)) pushTo(newsSents, 'en', es);
       }
     }
-    if (src !== 'dict') {
+    if (!src.startsWith('dict')) {
       pushTo(allSents, f.lang, xs);
       if (isNewsSource(src)) pushTo(newsSents, f.lang, xs);
     }

@@ -59,15 +59,43 @@ export function loadParallel(dataDir: string, langs?: string[]): ParallelFile[] 
   return out;
 }
 
+/**
+ * Dictionary sources per language from the data README's table ("muse-en-xx 12,000, wechsel-wiktionary
+ * 6,000, muse-xx-en 4,000"), in the listed order, which is the order of the lines in dict/<xx>-en.tsv
+ * (MUSE en→xx lines are ordered by English word frequency, then the Wiktionary block, then MUSE xx→en).
+ */
+export function parseDictSources(readme: string): Map<string, { source: string; count: number }[]> {
+  const out = new Map<string, { source: string; count: number }[]>();
+  const section = readme.split('## Dictionaries')[1] ?? '';
+  for (const line of section.split('\n')) {
+    const m = /^\| ([a-z]{2}) \| [\d,]+ \| (.*) \|$/.exec(line.trim());
+    if (!m) continue;
+    const parts = m[2]!.split(',').reduce<string[]>((acc, p) => {
+      // re-join thousands separators ("12,000") split above
+      if (/^\d{3}$/.test(p.trim()) && acc.length) acc[acc.length - 1] += p.trim();
+      else acc.push(p.trim());
+      return acc;
+    }, []);
+    const list = parts.map((p) => /^(\S+) (\d+)$/.exec(p)).filter((x): x is RegExpExecArray => !!x).map((x) => ({ source: x[1]!, count: Number(x[2]) }));
+    if (list.length) out.set(m[1]!, list);
+  }
+  return out;
+}
+
 export function loadDicts(dataDir: string, langs?: string[]): ParallelFile[] {
   const dir = join(dataDir, 'dict');
   if (!existsSync(dir)) return [];
+  const readmePath = join(dataDir, 'README.md');
+  const bySource = existsSync(readmePath) ? parseDictSources(readFileSync(readmePath, 'utf8')) : new Map();
   const out: ParallelFile[] = [];
   for (const f of readdirSync(dir).filter((x) => /^[a-z]{2}-en\.tsv$/.test(x)).sort()) {
     const lang = f.slice(0, 2);
     if (langs && !langs.includes(lang)) continue;
     const pairs = readTsv(join(dir, f));
-    out.push({ lang, pairs, sources: new Array<string>(pairs.length).fill('dict') });
+    const sources = new Array<string>(pairs.length).fill('dict');
+    let i = 0;
+    for (const { source, count } of bySource.get(lang) ?? []) for (let k = 0; k < count && i < pairs.length; k++) sources[i++] = `dict:${source}`;
+    out.push({ lang, pairs, sources });
   }
   return out;
 }
@@ -101,4 +129,4 @@ export function isNewsSource(source: string): boolean {
 }
 
 /** Sources with a non-commercial licence (data README). */
-export const NON_COMMERCIAL_SOURCES = ['multi30k', 'bsd', 'mafand-mt', 'encs-wordalign'];
+export const NON_COMMERCIAL_SOURCES = ['multi30k', 'bsd', 'mafand-mt', 'encs-wordalign', 'dict:muse-en-xx', 'dict:muse-xx-en'];
