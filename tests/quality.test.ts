@@ -20,9 +20,11 @@ describe('bundled model on real articles', () => {
     expect(clusterOf.get(FR_TRANSLATION)).toBe(clusterOf.get(EN_ORIGINAL));
   });
 
-  // Issue 3's target: all three seeds in one cluster. Not met yet: the English rewrite ("spun" by
-  // another outlet) scores cosine 0.65 with the original, below what separates same-language
-  // duplicates from dev.jsonl's hardest same-language negatives (up to 0.78). This test turns red
+  // Issue 3's target: all three seeds in one cluster. Not met yet. The English rewrite ("spun" by
+  // another outlet) arrives before the French version and scores 0.44 against the original (cosine
+  // 0.72; the same-language bar is 0.72 on the verifier's score), so it starts a cluster. It scores
+  // 0.81 against the French version, enough to join, but when the French version arrives and joins
+  // the original, pulling the rewrite's cluster in is a merge, which needs 0.91. This test turns red
   // the day the target is met, so that it gets flipped into a plain test.
   it.fails('clusters the whole seed trio, the English rewrite included (target not met yet)', async () => {
     const clusterOf = await seedClusters(tempDir());
@@ -46,11 +48,11 @@ describe('bundled model on real articles', () => {
     const r = await cli(['eval', DEV, '--json'], { cwd: tempDir() });
     expect(r.code).toBe(0);
     const m = r.json().metrics;
-    // Measured at calibration: pairwise P 0.980, R 0.814, F1 0.889; B-cubed F1 0.941; cross-language recall 0.824.
+    // Measured at calibration: pairwise P 0.981, R 0.871, F1 0.923; B-cubed F1 0.966; cross-language recall 0.864.
     expect(m.pairwise.precision).toBeGreaterThanOrEqual(0.97);
-    expect(m.pairwise.f1).toBeGreaterThanOrEqual(0.88);
-    expect(m.bcubed.f1).toBeGreaterThanOrEqual(0.93);
-    expect(m.crossLanguage.recall).toBeGreaterThanOrEqual(0.8);
+    expect(m.pairwise.f1).toBeGreaterThanOrEqual(0.91);
+    expect(m.bcubed.f1).toBeGreaterThanOrEqual(0.955);
+    expect(m.crossLanguage.recall).toBeGreaterThanOrEqual(0.85);
     // The lexical baseline of the same run finds no translation at all.
     expect(r.json().lexicalBaseline.crossLanguage.found).toBe(0);
   });
