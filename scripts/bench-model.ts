@@ -5,6 +5,7 @@
 //  * embedding speed (articles/s, this single process) on dev articles and on ~600-word articles
 //
 //   npm run bench:model -- [--model-dir models/newsdedup-static-v1] [--data ../shared/data] [--json]
+//                          [--speed-seconds 5] [--skip-speed | --speed-only] [--dtype fp32|q8]
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ const { values: a } = parseArgs({
     json: { type: 'boolean', default: false },
     'speed-seconds': { type: 'string', default: '5' },
     'skip-speed': { type: 'boolean', default: false },
+    'speed-only': { type: 'boolean', default: false },
   },
 });
 const modelDir = resolve(a['model-dir']!);
@@ -44,7 +46,7 @@ const report: Record<string, unknown> = { model: embedder.id, dim: embedder.dim,
 const pct = (x: number) => (100 * x).toFixed(1).padStart(5);
 
 // ---------- sentence retrieval
-for (const set of ['tatoeba', 'flores']) {
+for (const set of a['speed-only'] ? [] : ['tatoeba', 'flores']) {
   const dir = join(a.data!, 'benchmarks', set);
   if (!existsSync(dir)) continue;
   const rows: Record<string, { xx2en: number; en2xx: number; n: number }> = {};
@@ -69,6 +71,8 @@ const devPath = join(a.data!, 'dev.jsonl');
 let dev: DevArticle[] = [];
 if (existsSync(devPath)) {
   dev = loadDev(devPath);
+}
+if (dev.length && !a['speed-only']) {
   const embs = await embedder.embedDocuments(dev.map((d) => ({ title: d.title, text: d.text, lang: d.lang })));
   const r = devRecall(dev, embs.map((e) => e.vector));
   say(`\ndev.jsonl translation recall@1 (nearest other-language article is in the gold cluster)`);
