@@ -115,10 +115,6 @@ export class VectorIndex {
     this.dirty = true;
   }
 
-  has(label: number): boolean {
-    return this.labels.has(label);
-  }
-
   search(vector: Float32Array, k: number, exclude?: number): Neighbour[] {
     if (this.labels.size === 0) return [];
     const want = Math.min(this.labels.size, k + (exclude !== undefined ? 1 : 0));
