@@ -228,7 +228,13 @@ export class Pipeline {
       out.push({ articleId: exact.id, clusterId: exact.clusterId, score: 1, lang: exact.lang, method: 'exact' });
     }
     const self = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash };
-    const isBoilerplate = (hash: string) => store.windowFrequency(hash) >= BOILERPLATE_ARTICLES;
+    // Each window is looked up once per article, not once per candidate it is compared with.
+    const frequency = new Map<string, number>();
+    const isBoilerplate = (hash: string) => {
+      let n = frequency.get(hash);
+      if (n === undefined) frequency.set(hash, (n = store.windowFrequency(hash)));
+      return n >= BOILERPLATE_ARTICLES;
+    };
     const ranks = { same: 0, cross: 0 };
     for (const n of index.search(vectors.vector, config.neighbours, excludeRowid)) {
       const a = store.articleByRowid(n.label);
