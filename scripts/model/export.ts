@@ -95,6 +95,17 @@ export function quantizeRows(table: Float32Array, dim: number): { q: Int8Array; 
   return { q, scales };
 }
 
+/** The embedding table as initializers: fp32 rows, or int8 rows with one scale per row. */
+function tableInitializers(spec: StaticModelSpec, variant: OnnxVariant): ReturnType<typeof tensor>[] {
+  const rows = spec.vocab.length;
+  if (variant === 'fp32') return [tensor('embeddings', DataType.FLOAT, [rows, spec.dim], bytesOf(spec.embeddings))];
+  const { q, scales } = quantizeRows(spec.embeddings, spec.dim);
+  return [
+    tensor('embeddings_q', DataType.INT8, [rows, spec.dim], bytesOf(q)),
+    tensor('embeddings_scale', DataType.FLOAT, [rows], bytesOf(scales)),
+  ];
+}
+
 function buildGraph(spec: StaticModelSpec, variant: OnnxVariant) {
   const rows = spec.vocab.length;
   const initializer = [
@@ -104,13 +115,10 @@ function buildGraph(spec: StaticModelSpec, variant: OnnxVariant) {
   ];
   const nodes = [];
   if (spec.pooledOnly) return buildPooledGraph(spec, variant, initializer);
+  initializer.push(...tableInitializers(spec, variant));
   if (variant === 'fp32') {
-    initializer.push(tensor('embeddings', DataType.FLOAT, [rows, spec.dim], bytesOf(spec.embeddings)));
     nodes.push(node('Gather', ['embeddings', 'input_ids'], ['token_vectors'], { axis: 0 }));
   } else {
-    const { q, scales } = quantizeRows(spec.embeddings, spec.dim);
-    initializer.push(tensor('embeddings_q', DataType.INT8, [rows, spec.dim], bytesOf(q)));
-    initializer.push(tensor('embeddings_scale', DataType.FLOAT, [rows], bytesOf(scales)));
     nodes.push(
       node('Gather', ['embeddings_q', 'input_ids'], ['token_q'], { axis: 0 }),
       node('Cast', ['token_q'], ['token_qf'], { to: DataType.FLOAT }),
@@ -156,13 +164,10 @@ function buildPooledGraph(spec: StaticModelSpec, variant: OnnxVariant, initializ
     node('Max', ['counts', 'min_count'], ['counts_safe']),
     node('Div', ['mask_f', 'counts_safe'], ['mask_w']),
   ];
+  initializer.push(...tableInitializers(spec, variant));
   if (variant === 'fp32') {
-    initializer.push(tensor('embeddings', DataType.FLOAT, [rows, spec.dim], bytesOf(spec.embeddings)));
     nodes.push(node('Gather', ['embeddings', 'input_ids'], ['token_vectors'], { axis: 0 }), node('Unsqueeze', ['mask_w', 'axis_mid'], ['weights3']));
   } else {
-    const { q, scales } = quantizeRows(spec.embeddings, spec.dim);
-    initializer.push(tensor('embeddings_q', DataType.INT8, [rows, spec.dim], bytesOf(q)));
-    initializer.push(tensor('embeddings_scale', DataType.FLOAT, [rows], bytesOf(scales)));
     nodes.push(
       node('Gather', ['embeddings_q', 'input_ids'], ['token_q'], { axis: 0 }),
       node('Cast', ['token_q'], ['token_vectors'], { to: DataType.FLOAT }),
