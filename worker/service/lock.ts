@@ -53,18 +53,21 @@ export class WriterLock {
   static tryAcquire(dbPath: string, command: string, opts: { probe?: boolean } = {}): { lock: WriterLock } | { lock?: undefined; holder: LockHolder | undefined } {
     const db = new Database(lockPath(dbPath), { timeout: 0 });
     try {
-      const begin = () => {
+      /** Opens the write transaction that is the lock; if another process holds it, says who. */
+      const begin = (): { holder: LockHolder | undefined } | undefined => {
         db.pragma('busy_timeout = 0');
-        db.exec('BEGIN IMMEDIATE');
+        try {
+          db.exec('BEGIN IMMEDIATE');
+          return undefined;
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+          const holder = readHolder(db);
+          db.close();
+          return { holder };
+        }
       };
-      try {
-        begin();
-      } catch (err) {
-        if (!isBusy(err)) throw err;
-        const holder = readHolder(db);
-        db.close();
-        return { holder };
-      }
+      const taken = begin();
+      if (taken) return taken;
       if (opts.probe) return { lock: new WriterLock(db, dbPath) };
       db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, command TEXT NOT NULL, since TEXT NOT NULL)');
       db.exec('DELETE FROM holder');
@@ -72,15 +75,9 @@ export class WriterLock {
       // Publishing the holder needs readers out of the way for a moment.
       db.pragma('busy_timeout = 2000');
       db.exec('COMMIT');
-      try {
-        begin();
-      } catch (err) {
-        // Another process took it in the instant between COMMIT and BEGIN: it is theirs.
-        if (!isBusy(err)) throw err;
-        const holder = readHolder(db);
-        db.close();
-        return { holder };
-      }
+      // Another process may take it in the instant between COMMIT and BEGIN: then it is theirs.
+      const lost = begin();
+      if (lost) return lost;
       return { lock: new WriterLock(db, dbPath) };
     } catch (err) {
       if (db.open) db.close();
