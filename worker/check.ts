@@ -5,7 +5,8 @@ import type { Context } from './context.ts';
 import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
 import { alignPassages } from './passages.ts';
-import { embedArticles, Pipeline, prepareArticle } from './pipeline.ts';
+import { findCandidates } from './candidates.ts';
+import { embedArticles, prepareArticle } from './pipeline.ts';
 
 export interface PassageMatch {
   score: number;
@@ -54,7 +55,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
   const article = prepareArticle(raw);
   const [doc] = await embedArticles(embedder, [article]);
   const draftText = documentText({ title: article.title ?? undefined, text: article.text });
-  const candidates = new Pipeline(ctx).candidates(article, doc!).slice(0, opts.limit ?? ctx.config.neighbours);
+  const candidates = findCandidates(ctx, article, doc!).slice(0, opts.limit ?? ctx.config.neighbours);
   const decision = decideCluster(article, candidates, thresholds);
   const matches = candidates.map((candidate): CheckMatch => {
     const c = scoreCandidate(article.lang, candidate, thresholds);
