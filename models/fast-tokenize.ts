@@ -1,7 +1,10 @@
 // A faster path through the model's own tokenizer. The tokenizers.js pipeline (normaliser →
 // pre-tokeniser → subword model → post-processor) is kept, its components are the tokenizer's
-// own, but the subword model runs once per distinct word (news text is Zipfian: most words
-// repeat) and the tensors are filled directly instead of through arrays of BigInts.
+// own, but it runs once per distinct space-separated chunk of text and the subword model once per
+// distinct word (news text is Zipfian: most words repeat), and the tensors are filled directly
+// instead of through arrays of BigInts. Chunking is used only when the tokenizer's own components
+// treat ASCII spaces and line breaks as pure separators (probed at construction), so that
+// tokenizing chunk by chunk gives the ids of the whole text.
 // It only applies to tokenizers without a post-processor or added-token splitting in play, like
 // the bundled static models; other tokenizers go through the library's regular call.
 import { type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
@@ -22,14 +25,19 @@ export interface Encoded {
   lengths: number[];
 }
 
-const MAX_CACHED_WORDS = 500_000;
+const MAX_CACHED = 500_000;
+const CHUNK = /[^ \t\n\r]+/g;
 
 export class CachedTokenizer {
-  private readonly cache = new Map<string, Int32Array>();
+  private readonly words = new Map<string, Int32Array>();
+  private readonly chunks = new Map<string, Int32Array>();
   private readonly added: string[];
+  /** Whether text is tokenized chunk by chunk (see separatesOnSpaces). */
+  readonly chunked: boolean;
 
   private constructor(private readonly inner: InnerTokenizer) {
     this.added = inner.added_tokens.map((t) => t.content).filter((c) => c.length > 0);
+    this.chunked = separatesOnSpaces(inner);
   }
 
   /** Returns a fast path for `tokenizer` when its pipeline allows one, else undefined. */
@@ -43,17 +51,36 @@ export class CachedTokenizer {
   ids(text: string, maxLength: number): number[] {
     // Text that spells out a special token ("[SEP]") takes the library's full path, which splits those first.
     if (this.added.some((a) => text.includes(a))) return this.inner.encode(text, { add_special_tokens: false }).ids.slice(0, maxLength);
+    if (!this.chunked) return this.encodeText(text, maxLength);
+    const out: number[] = [];
+    for (const [chunk] of text.matchAll(CHUNK)) {
+      let ids = this.chunks.get(chunk);
+      if (!ids) {
+        ids = Int32Array.from(this.encodeText(chunk, Infinity));
+        if (this.chunks.size >= MAX_CACHED) this.chunks.clear();
+        this.chunks.set(chunk, ids);
+      }
+      for (const id of ids) {
+        if (out.length >= maxLength) return out;
+        out.push(id);
+      }
+    }
+    return out;
+  }
+
+  /** The tokenizer's normaliser and pre-tokeniser over the text, then the subword model per distinct word. */
+  private encodeText(text: string, maxLength: number): number[] {
     const { normalizer, pre_tokenizer, model } = this.inner;
     const normalized = normalizer ? normalizer(text) : text;
     const words = pre_tokenizer ? pre_tokenizer(normalized) : [normalized];
     const out: number[] = [];
     for (const word of words) {
-      let ids = this.cache.get(word);
+      let ids = this.words.get(word);
       if (!ids) {
         const pieces = model([word]);
         ids = Int32Array.from(pieces, (p) => model.tokens_to_ids.get(p) ?? model.unk_token_id ?? 0);
-        if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
-        this.cache.set(word, ids);
+        if (this.words.size >= MAX_CACHED) this.words.clear();
+        this.words.set(word, ids);
       }
       for (const id of ids) {
         if (out.length >= maxLength) return out;
@@ -81,4 +108,17 @@ export class CachedTokenizer {
       lengths: rows.map((r) => r.length),
     };
   }
+}
+
+/**
+ * Whether the normaliser leaves ASCII spaces and line breaks alone and the pre-tokeniser splits on
+ * them without keeping them in any word (BERT-style splitting does; SentencePiece's "▁" does not).
+ */
+function separatesOnSpaces(inner: InnerTokenizer): boolean {
+  const { normalizer, pre_tokenizer } = inner;
+  if (!pre_tokenizer) return false;
+  const seps = ' \t\n\r';
+  if (normalizer && normalizer(`a${seps}b`) !== `a${seps}b`) return false;
+  const words = pre_tokenizer(`ab cd\tef\ngh\rij  kl`);
+  return words.join('|') === 'ab|cd|ef|gh|ij|kl';
 }

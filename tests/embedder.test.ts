@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { documentText, Embedder, splitWindows } from '../models/embedder.ts';
 import { dot } from '../worker/passages.ts';
-import { FIXTURE_TEXTS, tinyModel } from './helpers.ts';
+import { DEV_FILE, FIXTURE_TEXTS, tinyModel } from './helpers.ts';
 
 describe('splitWindows', () => {
   it('keeps paragraphs whole, merges short ones forward and cuts long ones at sentence ends', () => {
@@ -74,6 +75,27 @@ describe('CachedTokenizer', () => {
       expect(got.inputIds.dims).toEqual(want.input_ids.dims);
       expect(Array.from(got.inputIds.data as BigInt64Array)).toEqual(Array.from(want.input_ids.data as BigInt64Array));
       expect(Array.from(got.attentionMask.data as BigInt64Array)).toEqual(Array.from(want.attention_mask.data as BigInt64Array));
+    }
+  });
+
+  it.runIf(existsSync(DEV_FILE))('tokenizes the bundled model chunk by chunk with exactly the ids of the whole text', async () => {
+    const { AutoTokenizer } = await import('@huggingface/transformers');
+    const { CachedTokenizer } = await import('../models/fast-tokenize.ts');
+    const { readFileSync } = await import('node:fs');
+    const { SHIPPED_MODEL } = await import('./helpers.ts');
+    const tok = await AutoTokenizer.from_pretrained(SHIPPED_MODEL);
+    const fast = CachedTokenizer.for(tok)!;
+    expect(fast.chunked).toBe(true);
+    const dev = readFileSync(DEV_FILE, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    // Characters the normaliser drops or that sit at chunk edges: BOM, soft hyphen, zero-width
+    // space, no-break space, a final sigma, dotted capital I, CJK without spaces.
+    const tricky = ['a\uFEFFb c\u00ADd e\u200Bf', 'x\u00A0y\r\n\tz', 'ΟΔΟΣ ΟΔΟΣ.', 'İstanbul İ', '東京で地震が起きた。', '  lead and trail  '];
+    for (const text of [...dev, ...tricky]) {
+      const want = tok(text, { add_special_tokens: false, truncation: true, max_length: 100_000 }).input_ids;
+      expect(fast.ids(text, 100_000)).toEqual(Array.from(want.data as BigInt64Array, Number));
     }
   });
 });

@@ -10,6 +10,8 @@ import { runCli } from '../worker/cli.ts';
 export const ROOT = join(import.meta.dirname, '..');
 export const SEEDS = join(ROOT, 'seeds');
 export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
+/** Real labelled news (../shared/data/dev.jsonl), present on the project's machines; tests that need it skip without it. */
+export const DEV_FILE = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 
 export function tempDir(prefix = 'newsdedup-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
