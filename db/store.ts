@@ -111,9 +111,17 @@ function toArticle(r: ArticleRow): StoredArticle {
 
 const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
 
+/**
+ * Decoded window vectors of this many recently read or written articles are kept in memory: each
+ * new article is compared with its nearest neighbours' windows, and neighbours recur (a story's
+ * members are compared with every newcomer to it). About 8 KB an article, so a few tens of MB.
+ */
+const WINDOW_CACHE_ARTICLES = 4096;
+
 export class Store {
   readonly db: Database.Database;
   private readonly s;
+  private readonly windowCache = new Map<number, readonly StoredWindow[]>();
 
   constructor(
     readonly path: string,
@@ -199,7 +207,13 @@ export class Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      // The rolled-back rows' windows may be cached under rowids that will be reused.
+      this.windowCache.clear();
+      throw err;
+    }
   }
 
   close(): void {
@@ -263,15 +277,28 @@ export class Store {
     return r && fromBlob(r.vector);
   }
 
-  windowsOf(rowid: number): StoredWindow[] {
-    return (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer })[]).map((w) => ({
-      ...w,
-      vector: fromBlob(w.vector),
-    }));
+  /** The article's windows in order. Shared with a cache: callers must not modify them. */
+  windowsOf(rowid: number): readonly StoredWindow[] {
+    let windows = this.windowCache.get(rowid);
+    if (windows) {
+      this.windowCache.delete(rowid);
+    } else {
+      windows = (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer })[]).map((w) => ({
+        ...w,
+        vector: fromBlob(w.vector),
+      }));
+    }
+    this.remember(rowid, windows);
+    return windows;
+  }
+
+  private remember(rowid: number, windows: readonly StoredWindow[]): void {
+    this.windowCache.set(rowid, windows);
+    if (this.windowCache.size > WINDOW_CACHE_ARTICLES) this.windowCache.delete(this.windowCache.keys().next().value!);
   }
 
   /** Inserts a new article, or rewrites the one with this rowid; replaces its windows. Returns the rowid. */
-  writeArticle(a: ArticleInput, clusterId: number, vector: Float32Array, windows: Omit<StoredWindow, 'idx'>[], rowid?: number): number {
+  writeArticle(a: ArticleInput, clusterId: number, vector: Float32Array, windows: readonly Omit<StoredWindow, 'idx'>[], rowid?: number): number {
     const row = {
       id: a.id,
       source: a.source ?? null,
@@ -298,12 +325,14 @@ export class Store {
   }
 
   /** Window rows plus the document frequency of their fingerprints. */
-  private insertWindows(rowid: number, windows: Omit<StoredWindow, 'idx'>[]): void {
+  private insertWindows(rowid: number, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
     windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, toBlob(w.vector)));
+    this.remember(rowid, windows.map((w, idx) => ({ ...w, idx })));
     for (const hash of new Set(windows.map((w) => w.hash))) this.s.dfUp.run(hash);
   }
 
   private deleteWindows(rowid: number): void {
+    this.windowCache.delete(rowid);
     for (const hash of this.s.windowHashesOf.all(rowid) as string[]) this.s.dfDown.run(hash);
     this.s.deleteWindows.run(rowid);
   }
@@ -314,7 +343,7 @@ export class Store {
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
-  replaceVectors(rowid: number, vector: Float32Array, windows: Omit<StoredWindow, 'idx'>[]): void {
+  replaceVectors(rowid: number, vector: Float32Array, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
     this.s.setVector.run(toBlob(vector), rowid);
     this.deleteWindows(rowid);
     this.insertWindows(rowid, windows);
