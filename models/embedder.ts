@@ -20,6 +20,8 @@ export interface EmbedderOptions {
   allowRemote?: boolean;
   /** Upper bound on padded tokens per ONNX run, to keep memory flat whatever the batch. */
   maxTokensPerRun?: number;
+  /** onnxruntime threads for this model; default: the runtime's own choice (all cores). */
+  onnxThreads?: number;
 }
 
 export interface DocumentInput {
@@ -194,7 +196,8 @@ export class Embedder {
     let model: PreTrainedModel;
     try {
       tokenizer = await AutoTokenizer.from_pretrained(name);
-      model = await AutoModel.from_pretrained(name, { dtype });
+      const threads = opts.onnxThreads ? { session_options: { intraOpNumThreads: opts.onnxThreads, interOpNumThreads: 1 } } : {};
+      model = await AutoModel.from_pretrained(name, { dtype, ...threads });
     } catch (err) {
       const hint = opts.allowRemote ? '' : ' (downloads are off: pass a local folder with --model-dir, or allow remote models)';
       throw new ModelLoadError(`cannot load model ${name}: ${(err as Error).message}${hint}`, name, { cause: err });

@@ -3,7 +3,7 @@
 import type { Candidate } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import { pairEvidence } from './evidence.ts';
-import type { ArticleVectors, PreparedArticle } from './pipeline.ts';
+import type { ArticleVectors, PreparedArticle } from './article.ts';
 
 /** A window fingerprint found in this many stored articles is boilerplate (footers, disclaimers, bios). */
 export const BOILERPLATE_ARTICLES = 5;

@@ -6,7 +6,7 @@ import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
 import { alignPassages } from './passages.ts';
 import { findCandidates } from './candidates.ts';
-import { embedArticles, prepareArticle } from './pipeline.ts';
+import { embedArticles, prepareArticle } from './article.ts';
 
 export interface PassageMatch {
   score: number;

@@ -1,6 +1,7 @@
 // The one configuration object, built once per process from defaults < config file < environment
 // < command-line flags, and passed down. No other module reads process.env.
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Thresholds } from './cluster-decision.ts';
@@ -28,6 +29,11 @@ export interface Config {
   batchSize: number;
   /** Batches embedded at the same time. */
   concurrency: number;
+  /**
+   * Threads that clean, fingerprint and embed articles while the main thread decides and stores
+   * (0: everything on the main thread). Default: one fewer than the cores, at most 4.
+   */
+  threads: number;
   /** Neighbours fetched from the index for each decision. */
   neighbours: number;
   hnsw: HnswParams;
@@ -62,6 +68,7 @@ export const DEFAULTS: Config = {
   allowRemoteModels: false,
   batchSize: 64,
   concurrency: 2,
+  threads: Math.min(4, Math.max(0, availableParallelism() - 1)),
   neighbours: 10,
   hnsw: { m: 16, efConstruction: 200, efSearch: 64 },
   thresholds: {},
@@ -82,6 +89,7 @@ export interface ConfigLayer {
   modelCacheDir?: string;
   batchSize?: number;
   concurrency?: number;
+  threads?: number;
   neighbours?: number;
   hnsw?: Partial<HnswParams>;
   thresholds?: Partial<Thresholds>;
@@ -149,7 +157,7 @@ function serviceSettings(raw: Record<string, unknown>, where: string): Pick<Conf
 
 /** Checks one layer's values; `where` names the layer in error messages. */
 export function validateLayer(raw: Record<string, unknown>, where: string): ConfigLayer {
-  const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
+  const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'threads', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
   for (const key of ['http', 'inbox', 'queueLimit', 'lockWait', 'indexSaveSeconds']) known.add(key);
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
   const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
@@ -168,6 +176,7 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
     allowRemoteModels: raw.allowRemoteModels === undefined ? undefined : raw.allowRemoteModels === true || raw.allowRemoteModels === 'true' || raw.allowRemoteModels === '1',
     batchSize: positiveInt(raw.batchSize, `${where}: batchSize`),
     concurrency: positiveInt(raw.concurrency, `${where}: concurrency`),
+    threads: nonNegativeInt(raw.threads, `${where}: threads`, 64),
     neighbours: positiveInt(raw.neighbours, `${where}: neighbours`),
     hnsw: {
       m: positiveInt(hnsw.m, `${where}: hnsw.m`),
@@ -195,6 +204,7 @@ export function envLayer(env: Record<string, string | undefined>): ConfigLayer {
     modelCacheDir: env.NEWSDEDUP_MODEL_CACHE_DIR,
     batchSize: env.NEWSDEDUP_BATCH_SIZE,
     concurrency: env.NEWSDEDUP_CONCURRENCY,
+    threads: env.NEWSDEDUP_THREADS,
     logLevel: env.NEWSDEDUP_LOG_LEVEL,
     inbox: env.NEWSDEDUP_INBOX,
     queueLimit: env.NEWSDEDUP_QUEUE_LIMIT,

@@ -8,6 +8,7 @@ import type { Thresholds } from './cluster-decision.ts';
 import type { Config } from './config.ts';
 import { ModelMismatchError, UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { type ArticleWorkers, startArticleWorkers } from './article-workers.ts';
 import { WriterLock } from './service/lock.ts';
 import { VectorIndex } from './vector-index.ts';
 
@@ -26,16 +27,19 @@ export interface Context {
   embedder: Embedder;
   index: VectorIndex;
   thresholds: Thresholds & { passage: number };
+  /** Where articles are prepared and embedded (threads per `config.threads`), started on first use. */
+  workers(): Promise<ArticleWorkers>;
   close(): void;
 }
 
-export function loadEmbedder(config: Config): Promise<Embedder> {
+export function loadEmbedder(config: Config, opts: { onnxThreads?: number } = {}): Promise<Embedder> {
   return Embedder.load({
     modelDir: config.modelDir,
     model: config.model,
     dtype: config.dtype,
     allowRemote: config.allowRemoteModels,
     cacheDir: config.modelCacheDir,
+    onnxThreads: opts.onnxThreads,
   });
 }
 
@@ -112,6 +116,7 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
       ...(store.calibration(embedder.id) as Partial<Thresholds> | undefined),
       ...config.thresholds,
     };
+    let workers: Promise<ArticleWorkers> | undefined;
     return {
       config,
       log,
@@ -119,7 +124,10 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
       embedder,
       index,
       thresholds,
+      workers: () => (workers ??= startArticleWorkers(config, embedder)),
       close() {
+        // Threads hold no state worth waiting for; terminating them lets the process exit.
+        void workers?.then((w) => w.close(), () => undefined);
         if (index.isDirty && store.db.open && mayWriteIndex(config, opts)) index.save({ generation: store.generation(), modelId: embedder.id });
         store.close();
       },

@@ -14,12 +14,13 @@ export class UsageError extends NewsdedupError {}
 /** One input article (or line, or file) that cannot be ingested; the rest of the input goes on. */
 export class InputError extends NewsdedupError {
   constructor(
-    message: string,
+    /** What is wrong, without the location that `message` adds. */
+    readonly reason: string,
     readonly file: string,
     readonly line?: number,
     readonly articleId?: string,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}${articleId ? ` (${articleId})` : ''}: ${message}`);
+    super(`${file}${line !== undefined ? `:${line}` : ''}${articleId ? ` (${articleId})` : ''}: ${reason}`);
   }
 }
 

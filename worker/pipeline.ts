@@ -2,30 +2,13 @@
 // (in input order, one SQLite transaction per batch). Each article is added to the vector index
 // as soon as it is decided, so later articles of the same batch see it.
 import PQueue from 'p-queue';
-import type { StoredWindow } from '../db/store.ts';
-import { documentText, type Embedder } from '../models/embedder.ts';
+import type { ArticleVectors, PreparedArticle } from './article.ts';
+import { type ArticleWorkers, mainThreadWorkers } from './article-workers.ts';
 import { findCandidates } from './candidates.ts';
 import { type Candidate, type Decision, decideCluster, type MatchMethod } from './cluster-decision.ts';
 import type { Context } from './context.ts';
-import { InputError } from './errors.ts';
+import type { InputError } from './errors.ts';
 import type { InputItem, RawArticle } from './input.ts';
-import { detectLanguage } from './language.ts';
-import { anchors, minhash, windowHash } from './fingerprints.ts';
-import { contentHash, htmlToText, normaliseText } from './text.ts';
-
-export interface PreparedArticle {
-  id: string;
-  title: string | null;
-  text: string;
-  lang: string;
-  url: string | null;
-  source: string | null;
-  publishedAt: string | null;
-  contentHash: string;
-  minhash: Uint32Array;
-  anchors: string[];
-  origin: RawArticle['origin'];
-}
 
 export type ArticleStatus = 'created' | 'joined' | 'merged' | 'unchanged';
 
@@ -63,46 +46,8 @@ export interface Progress {
   elapsedMs: number;
 }
 
-export interface ArticleVectors {
-  vector: Float32Array;
-  windows: Omit<StoredWindow, 'idx'>[];
-}
-
 interface Embedded extends ArticleVectors {
   article: PreparedArticle;
-}
-
-/** Document and window vectors of articles, each window with the fingerprint of its words. */
-export async function embedArticles(
-  embedder: Embedder,
-  articles: readonly { title?: string | null; text: string; lang: string }[],
-): Promise<ArticleVectors[]> {
-  const docs = articles.map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang }));
-  const embedded = await embedder.embedDocuments(docs);
-  return embedded.map((e, i) => {
-    const full = documentText(docs[i]!);
-    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)) })) };
-  });
-}
-
-/** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
-export function prepareArticle(raw: RawArticle): PreparedArticle {
-  const text = normaliseText(raw.text ?? htmlToText(raw.html ?? ''));
-  const title = raw.title ? normaliseText(raw.title).replace(/\n/g, ' ') || null : null;
-  if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
-  return {
-    id: raw.id,
-    title,
-    text,
-    lang: raw.lang ?? detectLanguage(title, text),
-    url: raw.url ?? null,
-    source: raw.source ?? null,
-    publishedAt: raw.publishedAt ?? null,
-    contentHash: contentHash(title, text),
-    minhash: minhash(text),
-    anchors: anchors(`${title ?? ''}\n${text}`),
-    origin: raw.origin,
-  };
 }
 
 function rejection(err: InputError): RejectedInput {
@@ -131,10 +76,13 @@ export class Pipeline {
     const started = performance.now();
     const summary: IngestSummary = { ingested: 0, skipped: 0, rejected: 0, articles: [], errors: [], touchedClusters: [] };
     const touched = new Set<number>();
-    const queue = new PQueue({ concurrency: config.concurrency });
+    let workers: ArticleWorkers | undefined;
+    // At least one batch more than there are threads, so no thread waits for its next batch.
+    const concurrency = Math.max(config.concurrency, config.threads + 1);
+    const queue = new PQueue({ concurrency });
     let committing: Promise<void> = Promise.resolve();
     const inFlight: Promise<void>[] = [];
-    let batch: PreparedArticle[] = [];
+    let batch: RawArticle[] = [];
 
     const reject = (err: InputError) => {
       summary.rejected++;
@@ -151,18 +99,20 @@ export class Pipeline {
       onProgress?.({ done: summary.articles.length, rejected: summary.rejected, elapsedMs: performance.now() - started });
     };
 
-    const flush = async () => {
+    const flush = async (last: boolean) => {
       if (batch.length === 0) return;
       const current = batch;
       batch = [];
-      const embedded = queue.add(() => this.embedBatch(current));
+      // Input that fits in one batch is not worth starting threads for: each loads the model again.
+      workers ??= last ? mainThreadWorkers(this.ctx.embedder) : await this.ctx.workers();
+      const embedded = queue.add(() => this.embedBatch(workers!, current, reject));
       committing = committing.then(async () => {
         const { outcomes, clusters } = this.commitBatch(await embedded);
         record(outcomes, clusters);
       });
       inFlight.push(committing);
       // Back-pressure: stop reading input while too many batches wait to be committed.
-      while (inFlight.length > config.concurrency * 2) await inFlight.shift();
+      while (inFlight.length > concurrency * 2) await inFlight.shift();
     };
 
     try {
@@ -171,18 +121,10 @@ export class Pipeline {
           reject(item.error);
           continue;
         }
-        let prepared: PreparedArticle;
-        try {
-          prepared = prepareArticle(item.article);
-        } catch (err) {
-          if (!(err instanceof InputError)) throw err;
-          reject(err);
-          continue;
-        }
-        batch.push(prepared);
-        if (batch.length >= config.batchSize) await flush();
+        batch.push(item.article);
+        if (batch.length >= config.batchSize) await flush(false);
       }
-      await flush();
+      await flush(true);
       await committing;
     } finally {
       await Promise.allSettled(inFlight);
@@ -192,19 +134,27 @@ export class Pipeline {
     return summary;
   }
 
-  /** Embeds a batch; articles whose exact text is already stored reuse its vectors instead. */
-  private async embedBatch(batch: PreparedArticle[]): Promise<Embedded[]> {
-    const { store, embedder } = this.ctx;
+  /**
+   * Prepares and embeds a batch (input errors go to `reject`); articles whose exact text is
+   * already stored reuse its vectors instead of being embedded again.
+   */
+  private async embedBatch(workers: ArticleWorkers, raws: RawArticle[], reject: (err: InputError) => void): Promise<Embedded[]> {
+    const { store } = this.ctx;
+    const batch: PreparedArticle[] = [];
+    for (const p of await workers.prepare(raws)) {
+      if (p.ok) batch.push(p.article);
+      else reject(p.error);
+    }
     const reused = new Map<number, Embedded>();
-    const toEmbed: number[] = [];
+    const toEmbed: PreparedArticle[] = [];
     batch.forEach((article, i) => {
       const same = store.articleByHash(article.contentHash);
       if (same && same.title === article.title) {
         const vector = store.vectorOf(same.rowid)!;
         reused.set(i, { article, vector, windows: store.windowsOf(same.rowid) });
-      } else toEmbed.push(i);
+      } else toEmbed.push(article);
     });
-    const docs = await embedArticles(embedder, toEmbed.map((i) => batch[i]!));
+    const docs = toEmbed.length > 0 ? await workers.embed(toEmbed) : [];
     let k = 0;
     return batch.map((article, i) => reused.get(i) ?? { article, ...docs[k++]! });
   }

@@ -1,7 +1,7 @@
 // Re-embeds every stored article with the context's model (after a model change), records the
 // new model identity and rebuilds the index. Cluster assignments are kept as they are.
 import type { Context } from './context.ts';
-import { embedArticles } from './pipeline.ts';
+import { embedArticles } from './article.ts';
 
 export async function reembedAll(ctx: Context, batchSize = ctx.config.batchSize): Promise<number> {
   const { store, embedder, index, log } = ctx;

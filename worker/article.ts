@@ -1,0 +1,62 @@
+// One article from raw input to what the store keeps: clean text, language and fingerprints
+// (prepareArticle), then document and window vectors (embedArticles). Pure of the store, so it
+// runs on any thread (worker/article-workers.ts).
+import type { StoredWindow } from '../db/store.ts';
+import { documentText, type Embedder } from '../models/embedder.ts';
+import { InputError } from './errors.ts';
+import { anchors, minhash, windowHash } from './fingerprints.ts';
+import type { RawArticle } from './input.ts';
+import { detectLanguage } from './language.ts';
+import { contentHash, htmlToText, normaliseText } from './text.ts';
+
+export interface PreparedArticle {
+  id: string;
+  title: string | null;
+  text: string;
+  lang: string;
+  url: string | null;
+  source: string | null;
+  publishedAt: string | null;
+  contentHash: string;
+  minhash: Uint32Array;
+  anchors: string[];
+  origin: RawArticle['origin'];
+}
+
+export interface ArticleVectors {
+  vector: Float32Array;
+  windows: readonly Omit<StoredWindow, 'idx'>[];
+}
+
+/** Document and window vectors of articles, each window with the fingerprint of its words. */
+export async function embedArticles(
+  embedder: Embedder,
+  articles: readonly { title?: string | null; text: string; lang: string }[],
+): Promise<ArticleVectors[]> {
+  const docs = articles.map((a) => ({ title: a.title ?? undefined, text: a.text, lang: a.lang }));
+  const embedded = await embedder.embedDocuments(docs);
+  return embedded.map((e, i) => {
+    const full = documentText(docs[i]!);
+    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)) })) };
+  });
+}
+
+/** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
+export function prepareArticle(raw: RawArticle): PreparedArticle {
+  const text = normaliseText(raw.text ?? htmlToText(raw.html ?? ''));
+  const title = raw.title ? normaliseText(raw.title).replace(/\n/g, ' ') || null : null;
+  if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
+  return {
+    id: raw.id,
+    title,
+    text,
+    lang: raw.lang ?? detectLanguage(title, text),
+    url: raw.url ?? null,
+    source: raw.source ?? null,
+    publishedAt: raw.publishedAt ?? null,
+    contentHash: contentHash(title, text),
+    minhash: minhash(text),
+    anchors: anchors(`${title ?? ''}\n${text}`),
+    origin: raw.origin,
+  };
+}
