@@ -24,6 +24,9 @@ export interface StoredArticle extends ArticleInput {
   ingestedAt: string;
 }
 
+/** What the cluster decision needs of a stored neighbour (no text: reading it is most of the cost). */
+export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'>;
+
 export interface StoredWindow {
   idx: number;
   start: number;
@@ -91,6 +94,8 @@ export function fromBlob(b: Buffer): Float32Array {
   return out;
 }
 
+const decodeMinhash = (b: Buffer | null) => (b ? new Uint32Array(Uint8Array.from(b).buffer) : null);
+
 function toArticle(r: ArticleRow): StoredArticle {
   return {
     rowid: r.rowid,
@@ -104,7 +109,7 @@ function toArticle(r: ArticleRow): StoredArticle {
     contentHash: r.content_hash,
     text: r.text,
     clusterId: r.cluster_id,
-    minhash: r.minhash ? new Uint32Array(Uint8Array.from(r.minhash).buffer) : null,
+    minhash: decodeMinhash(r.minhash),
     anchors: JSON.parse(r.anchors) as string[],
   };
 }
@@ -144,6 +149,7 @@ export class Store {
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
+      neighbour: p('SELECT rowid, id, cluster_id, lang, minhash, anchors FROM articles WHERE rowid = ?'),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
       insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors)
@@ -265,6 +271,11 @@ export class Store {
   articleByRowid(rowid: number): StoredArticle | undefined {
     const r = this.s.articleByRowid.get(rowid) as ArticleRow | undefined;
     return r && toArticle(r);
+  }
+
+  neighbour(rowid: number): NeighbourArticle | undefined {
+    const r = this.s.neighbour.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'cluster_id' | 'lang' | 'minhash' | 'anchors'> | undefined;
+    return r && { rowid: r.rowid, id: r.id, clusterId: r.cluster_id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[] };
   }
 
   articleByHash(hash: string): StoredArticle | undefined {

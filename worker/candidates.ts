@@ -33,7 +33,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
   };
   const ranks = { same: 0, cross: 0 };
   for (const n of index.search(vectors.vector, config.neighbours, excludeRowid)) {
-    const a = store.articleByRowid(n.label);
+    const a = store.neighbour(n.label);
     if (!a || a.id === article.id || a.id === exact?.id) continue;
     const relation = a.lang === article.lang ? 'same' : 'cross';
     const rank = ranks[relation]++;

@@ -40,16 +40,31 @@ const NEAR_VERBATIM_JACCARD = 0.5;
 
 const tokensOf = (ws: readonly EvidenceWindow[]) => ws.reduce((n, w) => n + w.tokens, 0);
 
-function directedCoverage(from: readonly EvidenceWindow[], to: readonly EvidenceWindow[]): number {
-  let sum = 0;
-  let total = 0;
+/**
+ * Token-weighted mean, over the windows of each side, of the best similarity to any window of
+ * the other side (never below 0). One similarity matrix serves both directions.
+ */
+function coverages(from: readonly EvidenceWindow[], to: readonly EvidenceWindow[]): [number, number] {
+  const bestTo = new Float64Array(to.length);
+  let sumFrom = 0;
+  let totalFrom = 0;
   for (const w of from) {
     let best = 0;
-    for (const v of to) best = Math.max(best, dot(w.vector, v.vector));
-    sum += best * w.tokens;
-    total += w.tokens;
+    for (let j = 0; j < to.length; j++) {
+      const s = dot(w.vector, to[j]!.vector);
+      if (s > best) best = s;
+      if (s > bestTo[j]!) bestTo[j] = s;
+    }
+    sumFrom += best * w.tokens;
+    totalFrom += w.tokens;
   }
-  return total > 0 ? sum / total : 0;
+  let sumTo = 0;
+  let totalTo = 0;
+  to.forEach((v, j) => {
+    sumTo += bestTo[j]! * v.tokens;
+    totalTo += v.tokens;
+  });
+  return [totalFrom > 0 ? sumFrom / totalFrom : 0, totalTo > 0 ? sumTo / totalTo : 0];
 }
 
 export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (hash: string) => boolean = () => false): PairEvidence {
@@ -72,7 +87,7 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const kind: MatchKind = !sameLang ? 'translation' : (jac ?? 0) >= NEAR_VERBATIM_JACCARD ? 'near-verbatim' : 'rewrite';
   return {
     kind,
-    coverage: Math.min(directedCoverage(ca, cb), directedCoverage(cb, ca)),
+    coverage: Math.min(...coverages(ca, cb)),
     lengthRatio: Math.min(ta, tb) / Math.max(1, ta, tb),
     shared: { a: ta ? sharedA / ta : 0, b: tb ? sharedB / tb : 0 },
     ...(jac !== undefined && { jaccard: jac }),
