@@ -33,6 +33,27 @@ describe('migrations', () => {
     expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('a')).toEqual(['x', 'y']);
   });
 
+  it('keeps the windows of a database written before they moved to a rowid table (migration 5)', () => {
+    const path = join(tempDir(), 'old.db');
+    const old = new Database(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, loadMigrations().filter((m) => m.version < 5));
+    old.prepare("INSERT INTO clusters (id, created_at, updated_at) VALUES (1, 'now', 'now')").run();
+    old.prepare("INSERT INTO articles (rowid, id, lang, ingested_at, content_hash, text, cluster_id, vector) VALUES (7, 'a', 'en', 'now', 'h', 't', 1, x'00')").run();
+    old.prepare("INSERT INTO windows (article_rowid, idx, start, end, tokens, vector, hash) VALUES (7, 0, 0, 4, 2, ?, 'w0'), (7, 1, 5, 9, 3, ?, 'w1')").run(
+      Buffer.from(vec(1, 0).buffer),
+      Buffer.from(vec(0, 1).buffer),
+    );
+    old.close();
+    const store = new Store(path);
+    expect(store.windowsOf(7).map((w) => [w.idx, w.start, w.end, w.tokens, w.hash, Array.from(w.vector)])).toEqual([
+      [0, 0, 4, 2, 'w0', [1, 0]],
+      [1, 5, 9, 3, 'w1', [0, 1]],
+    ]);
+    expect(store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'windows'").pluck().get()).not.toMatch(/WITHOUT ROWID/);
+    store.close();
+  });
+
   it('rolls back a failing migration and leaves it unrecorded', () => {
     const dir = tempDir();
     const db = new Database(join(dir, 'm.db'));
