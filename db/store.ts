@@ -1,6 +1,7 @@
 // The store: every SQL statement of newsdedup lives here, prepared once. Callers group writes
 // with `transaction` (one per batch).
 import Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { migrate } from './migrate.ts';
 
 export interface ArticleInput {
@@ -117,16 +118,20 @@ function toArticle(r: ArticleRow): StoredArticle {
 const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
 
 /**
- * Decoded window vectors of this many recently read or written articles are kept in memory: each
- * new article is compared with its nearest neighbours' windows, and neighbours recur (a story's
- * members are compared with every newcomer to it). About 8 KB an article, so a few tens of MB.
+ * What is decoded of this many recently read or written articles stays in memory: each new
+ * article is compared with its nearest neighbours, and neighbours recur (a story's members are
+ * compared with every newcomer to it). Windows are about 8 KB an article, so a few tens of MB.
  */
-const WINDOW_CACHE_ARTICLES = 4096;
+const CACHED_ARTICLES = 4096;
+
+/** What a neighbour's comparison reads that only changes when the article is rewritten (its cluster does change). */
+type NeighbourFacts = Omit<NeighbourArticle, 'clusterId'>;
 
 export class Store {
   readonly db: Database.Database;
   private readonly s;
-  private readonly windowCache = new Map<number, readonly StoredWindow[]>();
+  private readonly windowCache = new LRUCache<number, readonly StoredWindow[]>({ max: CACHED_ARTICLES });
+  private readonly factCache = new LRUCache<number, NeighbourFacts>({ max: CACHED_ARTICLES });
 
   constructor(
     readonly path: string,
@@ -149,7 +154,8 @@ export class Store {
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
-      neighbour: p('SELECT rowid, id, cluster_id, lang, minhash, anchors FROM articles WHERE rowid = ?'),
+      clusterOf: p('SELECT cluster_id FROM articles WHERE rowid = ?').pluck(),
+      neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors FROM articles WHERE rowid = ?'),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
       insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors)
@@ -216,8 +222,9 @@ export class Store {
     try {
       return this.db.transaction(fn)();
     } catch (err) {
-      // The rolled-back rows' windows may be cached under rowids that will be reused.
+      // The rolled-back rows may be cached under rowids that will be reused.
       this.windowCache.clear();
+      this.factCache.clear();
       throw err;
     }
   }
@@ -274,8 +281,15 @@ export class Store {
   }
 
   neighbour(rowid: number): NeighbourArticle | undefined {
-    const r = this.s.neighbour.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'cluster_id' | 'lang' | 'minhash' | 'anchors'> | undefined;
-    return r && { rowid: r.rowid, id: r.id, clusterId: r.cluster_id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[] };
+    const clusterId = this.s.clusterOf.get(rowid) as number | undefined;
+    if (clusterId === undefined) return undefined;
+    let facts = this.factCache.get(rowid);
+    if (!facts) {
+      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors'>;
+      facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[] };
+      this.factCache.set(rowid, facts);
+    }
+    return { ...facts, clusterId };
   }
 
   articleByHash(hash: string): StoredArticle | undefined {
@@ -291,21 +305,14 @@ export class Store {
   /** The article's windows in order. Shared with a cache: callers must not modify them. */
   windowsOf(rowid: number): readonly StoredWindow[] {
     let windows = this.windowCache.get(rowid);
-    if (windows) {
-      this.windowCache.delete(rowid);
-    } else {
+    if (!windows) {
       windows = (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer })[]).map((w) => ({
         ...w,
         vector: fromBlob(w.vector),
       }));
+      this.windowCache.set(rowid, windows);
     }
-    this.remember(rowid, windows);
     return windows;
-  }
-
-  private remember(rowid: number, windows: readonly StoredWindow[]): void {
-    this.windowCache.set(rowid, windows);
-    if (this.windowCache.size > WINDOW_CACHE_ARTICLES) this.windowCache.delete(this.windowCache.keys().next().value!);
   }
 
   /** Inserts a new article, or rewrites the one with this rowid; replaces its windows. Returns the rowid. */
@@ -329,6 +336,7 @@ export class Store {
       rowid = Number(this.s.insertArticle.run(row).lastInsertRowid);
     } else {
       this.s.updateArticle.run({ ...row, rowid });
+      this.factCache.delete(rowid);
       this.deleteWindows(rowid);
     }
     this.insertWindows(rowid, windows);
@@ -338,7 +346,7 @@ export class Store {
   /** Window rows plus the document frequency of their fingerprints. */
   private insertWindows(rowid: number, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
     windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, toBlob(w.vector)));
-    this.remember(rowid, windows.map((w, idx) => ({ ...w, idx })));
+    this.windowCache.set(rowid, windows.map((w, idx) => ({ ...w, idx })));
     for (const hash of new Set(windows.map((w) => w.hash))) this.s.dfUp.run(hash);
   }
 

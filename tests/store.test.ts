@@ -71,6 +71,29 @@ describe('Store', () => {
     store.close();
   });
 
+  it('answers from its caches only what is still stored: a rewritten article and a rolled-back batch are read afresh', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    const c = store.createCluster();
+    const w = (hash: string, ...v: number[]) => ({ start: 0, end: 4, tokens: 2, hash, vector: vec(...v) });
+    const rowid = store.writeArticle({ ...article('a'), anchors: ['10'] }, c, vec(1, 0), [w('old', 1, 0)]);
+    expect(store.neighbour(rowid)).toMatchObject({ id: 'a', clusterId: c, anchors: ['10'] });
+    expect(store.windowsOf(rowid).map((x) => x.hash)).toEqual(['old']);
+    const other = store.createCluster();
+    store.writeArticle({ ...article('a'), anchors: ['20'] }, other, vec(0, 1), [w('new', 0, 1), w('new2', 1, 0)], rowid);
+    expect(store.neighbour(rowid)).toMatchObject({ id: 'a', clusterId: other, anchors: ['20'] });
+    expect(store.windowsOf(rowid).map((x) => x.hash)).toEqual(['new', 'new2']);
+    expect(() =>
+      store.transaction(() => {
+        store.writeArticle(article('b'), c, vec(1, 0), [w('doomed', 1, 0)]);
+        throw new Error('batch fails');
+      }),
+    ).toThrow('batch fails');
+    const next = store.writeArticle(article('c'), c, vec(1, 0), [w('kept', 1, 0)]);
+    expect(store.neighbour(next)).toMatchObject({ id: 'c' });
+    expect(store.windowsOf(next).map((x) => x.hash)).toEqual(['kept']);
+    store.close();
+  });
+
   it('keeps cluster ids stable and picks the earliest published article as canonical', () => {
     const store = new Store(join(tempDir(), 's.db'));
     const c1 = store.createCluster();
