@@ -31,6 +31,30 @@ describe('VectorIndex', () => {
     expect(index.search(unit(7, 16), 3, 7).map((n) => n.label)).not.toContain(7);
   });
 
+  it('rebuilds from pairs, reporting progress at the asked interval', () => {
+    const index = new VectorIndex(join(tempDir(), 'x.hnsw'), 16, params);
+    const seen: number[] = [];
+    const pairs = Array.from({ length: 250 }, (_, i) => ({ rowid: i + 1, vector: unit(i + 1, 16) }));
+    index.rebuild(pairs, pairs.length, { every: 100, onProgress: (n) => seen.push(n) });
+    expect(seen).toEqual([100, 200]);
+    expect(index.size).toBe(250);
+    expect(index.search(unit(42, 16), 1)[0]!.label).toBe(42);
+  });
+
+  it('takes a new search ef, keeps it across searches, and refuses a nonsensical one', () => {
+    const index = new VectorIndex(join(tempDir(), 'x.hnsw'), 16, params);
+    expect(index.efSearch).toBe(params.efSearch);
+    for (let i = 1; i <= 200; i++) index.add(i, unit(i, 16));
+    index.setEfSearch(128);
+    expect(index.efSearch).toBe(128);
+    expect(index.search(unit(5, 16), 10)).toHaveLength(10);
+    expect(index.efSearch).toBe(128);
+    // ef below k is raised to k for that search: hnswlib cannot return more than ef results.
+    index.setEfSearch(2);
+    expect(index.search(unit(5, 16), 10)).toHaveLength(10);
+    expect(() => index.setEfSearch(0)).toThrow(/positive integer/);
+  });
+
   it('saves atomically and loads only a file that matches the database state', () => {
     const path = join(tempDir(), 'x.hnsw');
     const index = new VectorIndex(path, 8, params);

@@ -96,12 +96,33 @@ export class VectorIndex {
     }
   }
 
-  /** Rebuilds the graph from (label, vector) pairs, e.g. every vector stored in SQLite. */
-  rebuild(vectors: Iterable<{ rowid: number; vector: Float32Array }>, expectedCount: number): void {
+  /**
+   * Rebuilds the graph from (label, vector) pairs, e.g. every vector stored in SQLite. At a million
+   * vectors this takes many minutes, so `onProgress` is told the count every `every` vectors.
+   */
+  rebuild(
+    vectors: Iterable<{ rowid: number; vector: Float32Array }>,
+    expectedCount: number,
+    progress?: { every: number; onProgress: (added: number) => void },
+  ): void {
     this.index = this.fresh(Math.max(INITIAL_CAPACITY, expectedCount + 1));
     this.labels.clear();
-    for (const { rowid, vector } of vectors) this.add(rowid, vector);
+    for (const { rowid, vector } of vectors) {
+      this.add(rowid, vector);
+      if (progress && this.labels.size % progress.every === 0) progress.onProgress(this.labels.size);
+    }
     this.dirty = true;
+  }
+
+  /** The search-time candidate list size (hnswlib's ef): recall against query latency. */
+  get efSearch(): number {
+    return this.index.getEf();
+  }
+
+  /** Sets ef for the searches that follow (it is not saved with the graph; every load applies the configured one). */
+  setEfSearch(ef: number): void {
+    if (!Number.isInteger(ef) || ef < 1) throw new Error(`ef must be a positive integer, got ${ef}`);
+    this.index.setEf(ef);
   }
 
   /** Adds a vector, or replaces the vector of an existing label. */

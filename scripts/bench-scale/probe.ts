@@ -1,0 +1,136 @@
+// Measurements that need a fresh process, run by the scale benchmark as a child:
+//   cold  — open the database and load its HNSW index (syncIndex, as every command does), timed,
+//           with the resident memory after it
+//   check — open the whole context (openContext: model, store, index) and time `checkArticle` on
+//           each draft; resident memory after opening and after the checks
+// Prints one JSON line on stdout. Run by hand: node --import tsx scripts/bench-scale/probe.ts cold --db FILE
+import { dirname, resolve } from 'node:path';
+import { Command } from 'commander';
+import { Store } from '../../db/store.ts';
+import { checkArticle } from '../../worker/check.ts';
+import { loadConfig } from '../../worker/config.ts';
+import { indexPath, openContext, syncIndex } from '../../worker/context.ts';
+import { type RawArticle, readInputs } from '../../worker/input.ts';
+import { createLogger, type Logger } from '../../worker/log.ts';
+import { VectorIndex } from '../../worker/vector-index.ts';
+import { percentile } from './recall.ts';
+
+export interface ColdStart {
+  openStoreMs: number;
+  loadIndexMs: number;
+  totalMs: number;
+  /** True when the saved index could not be used and was rebuilt (then the figure is no cold start). */
+  rebuilt: boolean;
+  rssBytes: number;
+}
+
+export interface CheckLatency {
+  /** openContext: model, database and index. */
+  openMs: number;
+  drafts: number;
+  warmup: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  /** Share of drafts whose verdict was `duplicate`: what the checks found. */
+  duplicates: number;
+  rssAfterOpenBytes: number;
+  rssAfterChecksBytes: number;
+  efSearch: number;
+}
+
+const mb = () => process.memoryUsage().rss;
+
+/** Collects warnings so a rebuild (a failed load) is reported rather than timed as a cold start. */
+function recordingLogger(): Logger & { warned: string[] } {
+  const warned: string[] = [];
+  const quiet = createLogger('error');
+  return { ...quiet, warn: (o: unknown, msg?: string) => void warned.push(`${msg ?? ''} ${JSON.stringify(o)}`), warned } as Logger & { warned: string[] };
+}
+
+function config(db: string, efSearch?: number) {
+  // No config file or environment (the database's folder holds none): the benchmark measures the defaults, and --ef when given.
+  const path = resolve(db);
+  return loadConfig({ flags: { db: path, logLevel: 'error', ...(efSearch && { hnsw: { efSearch } }) }, env: {}, cwd: dirname(path) });
+}
+
+export function coldStart(db: string): ColdStart {
+  const t0 = performance.now();
+  const store = new Store(db);
+  const t1 = performance.now();
+  const model = store.getModel();
+  if (!model) throw new Error(`${db} has no model recorded`);
+  const index = new VectorIndex(indexPath(db), model.dim, config(db).hnsw);
+  const log = recordingLogger();
+  syncIndex(store, index, model.modelId, log, { save: false });
+  const t2 = performance.now();
+  const out = { openStoreMs: t1 - t0, loadIndexMs: t2 - t1, totalMs: t2 - t0, rebuilt: log.warned.length > 0, rssBytes: mb() };
+  store.close();
+  return out;
+}
+
+export async function checkLatency(db: string, drafts: RawArticle[], opts: { warmup: number; efSearch?: number }): Promise<CheckLatency> {
+  const cfg = config(db, opts.efSearch);
+  const log = recordingLogger();
+  const t0 = performance.now();
+  const ctx = await openContext(cfg, log);
+  const openMs = performance.now() - t0;
+  if (log.warned.length) throw new Error(`the index was not loaded: ${log.warned.join('; ')}`);
+  const rssAfterOpenBytes = mb();
+  try {
+    for (const d of drafts.slice(0, opts.warmup)) await checkArticle(ctx, d);
+    const times: number[] = [];
+    let duplicates = 0;
+    for (const d of drafts) {
+      const t = performance.now();
+      const report = await checkArticle(ctx, d);
+      times.push(performance.now() - t);
+      if (report.verdict === 'duplicate') duplicates++;
+    }
+    times.sort((a, b) => a - b);
+    return {
+      openMs,
+      drafts: times.length,
+      warmup: opts.warmup,
+      p50Ms: percentile(times, 0.5),
+      p95Ms: percentile(times, 0.95),
+      p99Ms: percentile(times, 0.99),
+      maxMs: times.at(-1) ?? 0,
+      meanMs: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+      duplicates: duplicates / Math.max(1, times.length),
+      rssAfterOpenBytes,
+      rssAfterChecksBytes: mb(),
+      efSearch: cfg.hnsw.efSearch,
+    };
+  } finally {
+    ctx.close();
+  }
+}
+
+async function readDrafts(paths: string[]): Promise<RawArticle[]> {
+  const out: RawArticle[] = [];
+  for await (const item of readInputs(paths)) if (item.ok) out.push(item.article);
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const program = new Command('probe').description('one fresh-process measurement of the scale benchmark; prints JSON');
+  program
+    .command('cold')
+    .requiredOption('--db <file>', 'benchmark database')
+    .action((o: { db: string }) => void process.stdout.write(`${JSON.stringify(coldStart(o.db))}\n`));
+  program
+    .command('check')
+    .requiredOption('--db <file>', 'benchmark database')
+    .requiredOption('--drafts <paths...>', 'article files to check (not stored in the database)')
+    .option('--warmup <n>', 'unmeasured checks first', '10')
+    .option('--ef <n>', 'efSearch (default: the configured one)')
+    .action(async (o: { db: string; drafts: string[]; warmup: string; ef?: string }) => {
+      const drafts = await readDrafts(o.drafts);
+      const r = await checkLatency(o.db, drafts, { warmup: Number(o.warmup), efSearch: o.ef ? Number(o.ef) : undefined });
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    });
+  await program.parseAsync();
+}
