@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decideCluster } from '../worker/cluster-decision.ts';
 import { type EvidenceSide, pairEvidence } from '../worker/evidence.ts';
 import { minhash } from '../worker/fingerprints.ts';
-import { featureVector, fitLogistic, verifiedScore } from '../worker/verifier.ts';
+import { UsageError } from '../worker/errors.ts';
+import { checkVerifier, FEATURE_NAMES, featureVector, fitLogistic, verifiedScore } from '../worker/verifier.ts';
 
 const unit = (...v: number[]) => {
   const n = Math.hypot(...v);
@@ -28,11 +29,33 @@ describe('pairEvidence', () => {
     const other = [win('o1', 50, 0, 0, 1, 0), win('o2', 50, 0, 0, 1, 0.1)];
     const a: EvidenceSide = { lang: 'en', windows: [...story, footer], anchors: [] };
     const b: EvidenceSide = { lang: 'en', windows: [...other, footer], anchors: [] };
-    const naive = pairEvidence(a, b);
     const aware = pairEvidence(a, b, (h) => h === 'footer');
-    expect(naive.shared.a).toBeGreaterThan(0.3);
     expect(aware.shared).toEqual({ a: 0, b: 0 });
-    expect(aware.coverage).toBeLessThan(naive.coverage);
+    expect(aware.coverage).toBeLessThan(0.1);
+    expect(aware.mutual).toBeLessThan(1);
+  });
+
+  it('sets aside a footer both stories share word for word before it is known boilerplate', () => {
+    const other = [win('o1', 50, 0, 0, 1, 0), win('o2', 50, 0, 0, 1, 0.1)];
+    const a: EvidenceSide = { lang: 'en', windows: [...story, footer], anchors: [] };
+    const b: EvidenceSide = { lang: 'en', windows: [...other, footer], anchors: [] };
+    const first = pairEvidence(a, b);
+    // Reported, but the passage measures look only at what each story has of its own.
+    expect(first.shared.a).toBeGreaterThan(0.3);
+    expect(first.sharedSetAside).toBe(true);
+    expect(first.coverage).toBeLessThan(0.1);
+    expect(first.cosine).toBeLessThan(0.1);
+    expect(first.mutualMax).toBeLessThan(1);
+  });
+
+  it('counts everything when one side is contained in the other (the same story without its footer)', () => {
+    const a: EvidenceSide = { lang: 'en', windows: [...story, footer], anchors: [] };
+    const b: EvidenceSide = { lang: 'en', windows: story, anchors: [] };
+    const ev = pairEvidence(a, b);
+    expect(ev.sharedSetAside).toBeUndefined();
+    expect(ev.shared.b).toBe(1);
+    expect(ev.coverageMax).toBeGreaterThan(0.99);
+    expect(ev.mutualMax).toBe(1);
   });
 
   it('labels same-language copies near-verbatim or rewrite by shingle overlap', () => {
@@ -44,24 +67,47 @@ describe('pairEvidence', () => {
 });
 
 describe('verifier', () => {
+  const evidence = (coverage: number, cosine: number) => ({
+    kind: 'translation' as const,
+    cosine,
+    coverage,
+    coverageMax: coverage,
+    mutual: coverage,
+    mutualMax: coverage,
+    lengthRatio: 0.9,
+    shared: { a: 0, b: 0 },
+  });
+
   it('learns from labelled evidence, and a strong passage match outranks a higher plain cosine', () => {
-    // Positives: high passage coverage; negatives: a similar topic (cosine) without it.
+    // Positives: high passage coverage and alignment; negatives: a similar topic (cosine) without them.
     const xs: number[][] = [];
     const ys: number[] = [];
     for (let i = 0; i < 40; i++) {
       const pos = i % 2 === 0;
-      const evidence = { kind: 'translation' as const, coverage: pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, lengthRatio: 0.9, shared: { a: 0, b: 0 } };
-      xs.push(featureVector({ cosine: pos ? 0.5 : 0.55, evidence, rank: 0 }));
+      xs.push(featureVector({ evidence: evidence(pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, pos ? 0.5 : 0.55), rank: 0 }));
       ys.push(pos ? 1 : 0);
     }
     const w = fitLogistic(xs, ys);
-    const weights = { sameLanguage: w, crossLanguage: w };
-    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: { kind: 'translation' as const, coverage: 0.75, lengthRatio: 0.9, shared: { a: 0, b: 0 } } };
-    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: { kind: 'translation' as const, coverage: 0.3, lengthRatio: 0.9, shared: { a: 0, b: 0 } } };
-    expect(verifiedScore({ cosine: 0.5, evidence: strong.evidence, rank: 1 }, false, weights)).toBeGreaterThan(0.5);
+    const weights = { features: [...FEATURE_NAMES], sameLanguage: w, crossLanguage: w };
+    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: evidence(0.75, 0.5) };
+    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: evidence(0.3, 0.6) };
+    expect(verifiedScore({ evidence: strong.evidence, rank: 1 }, false, weights)).toBeGreaterThan(0.5);
     const d = decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99, verifier: weights });
     expect(d).toMatchObject({ action: 'join', clusterId: 1 });
     // Without weights the plain cosine decides, and the topical neighbour would win.
     expect(decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99 })).toMatchObject({ clusterId: 2 });
+  });
+
+  it('lets no neighbour without evidence qualify once a verifier is in place, whatever its cosine', () => {
+    const w = FEATURE_NAMES.map(() => 0);
+    const weights = { features: [...FEATURE_NAMES], sameLanguage: w, crossLanguage: w };
+    const far = { articleId: 'x', clusterId: 3, score: 0.99, lang: 'en', method: 'embedding' as const, rank: 7 };
+    expect(decideCluster({ lang: 'en' }, [far], { sameLanguage: 0.3, crossLanguage: 0.3, merge: 0.9, verifier: weights })).toEqual({ action: 'new' });
+  });
+
+  it('refuses weights fitted for other features instead of scoring nonsense', () => {
+    const stale = { features: ['cosine', 'coverage', 'lengthRatio', 'nearest', 'sharedMax', 'bias'], sameLanguage: [1, 1, 1, 1, 1, 1], crossLanguage: [1, 1, 1, 1, 1, 1] };
+    expect(() => checkVerifier(stale)).toThrow(UsageError);
+    expect(() => verifiedScore({ evidence: evidence(0.5, 0.5), rank: 0 }, true, stale)).toThrow(/recalibrate/);
   });
 });

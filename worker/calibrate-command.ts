@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../db/store.ts';
 import { type CalibrationResult, fitThresholds, fitVerifier, replay } from './calibrate.ts';
+import type { Thresholds } from './cluster-decision.ts';
 import type { Config } from './config.ts';
 import { FALLBACK_THRESHOLDS } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -11,6 +12,20 @@ import { readGoldLabels, withTemporaryIngest } from './evaluate.ts';
 import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
+import { checkVerifier } from './verifier.ts';
+
+/** The thresholds in place, less a verifier fitted for other features than this version's (said in the log). */
+function usable(t: Thresholds, log: Logger): Thresholds {
+  if (!t.verifier) return t;
+  try {
+    checkVerifier(t.verifier);
+    return t;
+  } catch (err) {
+    log.warn({ reason: (err as Error).message }, 'the verifier in place does not fit this version; "before" is measured without it');
+    const { verifier: _stale, ...rest } = t;
+    return rest;
+  }
+}
 
 export interface CalibrateReport {
   file: string;
@@ -30,18 +45,19 @@ export async function calibrateFile(
   const goldList = readGoldLabels(file);
   const records: DecisionRecord[] = [];
   // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
-  const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2 } };
+  // No verifier: the recording scores nothing, and the one in place may be fitted for older features.
+  const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2, verifier: undefined } };
   const { model, current } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => ({
     model: ctx.embedder.id,
     // What a normal run would use (the recording run's own thresholds are out of reach on purpose).
     current: { ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds },
   }));
   const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
-  const predictedBefore = replay(records, current);
+  const predictedBefore = replay(records, usable(current, log));
   const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
   // The verifier's weights first (they define the score), then the thresholds on that score.
   const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
-  const start = opts.verifier === false ? current : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9 };
+  const start = opts.verifier === false ? usable(current, log) : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9 };
   const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start });
 
   const savedTo: string[] = [];

@@ -5,7 +5,7 @@
 import { type Candidate, decideCluster, type Thresholds } from './cluster-decision.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
-import { featureVector, fitLogistic, type VerifierWeights } from './verifier.ts';
+import { FEATURE_NAMES, featureVector, fitLogistic, type VerifierWeights } from './verifier.ts';
 
 export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge'>;
 
@@ -42,11 +42,11 @@ export function fitVerifier(records: readonly DecisionRecord[], gold: ReadonlyMa
     for (const c of rec.candidates) {
       if (!c.evidence || c.method !== 'embedding') continue;
       const set = c.lang === rec.lang ? sets.same : sets.cross;
-      set.xs.push(featureVector({ cosine: c.score, evidence: c.evidence, rank: c.rank ?? 0 }));
+      set.xs.push(featureVector({ evidence: c.evidence, rank: c.rank ?? 0 }));
       set.ys.push(gold.get(rec.id)?.cluster === gold.get(c.articleId)?.cluster ? 1 : 0);
     }
   }
-  return { sameLanguage: fitLogistic(sets.same.xs, sets.same.ys), crossLanguage: fitLogistic(sets.cross.xs, sets.cross.ys) };
+  return { features: [...FEATURE_NAMES], sameLanguage: fitLogistic(sets.same.xs, sets.same.ys), crossLanguage: fitLogistic(sets.cross.xs, sets.cross.ys) };
 }
 
 export interface CalibrationResult {
@@ -58,12 +58,15 @@ export interface CalibrationResult {
   replays: number;
 }
 
-const GRID = Array.from({ length: 71 }, (_, i) => Math.round((0.3 + i * 0.01) * 100) / 100); // 0.30 … 1.00
+const FINE = Array.from({ length: 96 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100); // 0.05 … 1.00
+const COARSE = Array.from({ length: 15 }, (_, i) => Math.round((0.3 + i * 0.05) * 100) / 100); // 0.30 … 1.00
 
 /**
- * Coordinate search over the three thresholds: each round scans one threshold over the grid with
- * the others fixed; stops when a round changes nothing. Ranking: solutions that meet the precision
- * floor by F1, before all others by precision (then by fewer false pairs).
+ * Threshold search in two passes: every combination on a coarse grid (the three thresholds
+ * interact through merges, and a search along one threshold at a time stalls in local optima),
+ * then a fine coordinate search from the best of them until a round changes nothing. Ranking:
+ * solutions that meet the precision floor by F1, before all others by precision (then by fewer
+ * false pairs). Merging two clusters never takes weaker evidence than joining one.
  */
 export function fitThresholds(
   records: readonly DecisionRecord[],
@@ -81,23 +84,44 @@ export function fitThresholds(
     const falsePairs = metrics.pairwise.predictedPairs - metrics.pairwise.correctPairs;
     return { metrics, feasible, key: feasible ? 2 + metrics.pairwise.f1 : metrics.pairwise.precision - 1e-9 * falsePairs };
   };
+  const valid = (t: Thresholds) => t.merge >= Math.max(t.sameLanguage, t.crossLanguage);
   let best = { t: { ...opts.start }, ...evaluate(opts.start) };
+  const consider = (t: Thresholds) => {
+    if (!valid(t)) return false;
+    const r = evaluate(t);
+    if (r.key <= best.key + 1e-12) return false;
+    best = { t, ...r };
+    return true;
+  };
+  for (const crossLanguage of COARSE) {
+    for (const sameLanguage of COARSE) {
+      for (const merge of COARSE) consider({ ...opts.start, sameLanguage, crossLanguage, merge });
+    }
+  }
   for (let round = 0; round < 6; round++) {
     let changed = false;
     for (const name of ['crossLanguage', 'sameLanguage', 'merge'] as const) {
-      for (const value of GRID) {
-        if (value === best.t[name]) continue;
-        // Merging two clusters must take stronger evidence than joining one.
-        if (name === 'merge' && value < Math.max(best.t.sameLanguage, best.t.crossLanguage)) continue;
-        const t = { ...best.t, [name]: value };
-        const r = evaluate(t);
-        if (r.key > best.key + 1e-12) {
-          best = { t, ...r };
-          changed = true;
-        }
-      }
+      for (const value of FINE) if (value !== best.t[name] && consider({ ...best.t, [name]: value })) changed = true;
     }
     if (!changed) break;
+  }
+  // Where a threshold can move without changing the result, take the middle of that plateau
+  // rather than its edge: the same fit on these labels, with the most room on both sides for
+  // articles that were not among them.
+  for (const name of ['crossLanguage', 'sameLanguage', 'merge'] as const) {
+    const ties = FINE.filter((value) => {
+      const t = { ...best.t, [name]: value };
+      return valid(t) && Math.abs(evaluate(t).key - best.key) < 1e-12;
+    });
+    const at = ties.indexOf(best.t[name]);
+    if (at < 0) continue;
+    // The contiguous run of ties around the current value.
+    let lo = at;
+    let hi = at;
+    while (lo > 0 && FINE.indexOf(ties[lo - 1]!) === FINE.indexOf(ties[lo]!) - 1) lo--;
+    while (hi < ties.length - 1 && FINE.indexOf(ties[hi + 1]!) === FINE.indexOf(ties[hi]!) + 1) hi++;
+    const middle = ties[Math.floor((lo + hi) / 2)]!;
+    if (middle !== best.t[name]) best = { t: { ...best.t, [name]: middle }, ...evaluate({ ...best.t, [name]: middle }) };
   }
   const { sameLanguage, crossLanguage, merge, verifier } = best.t;
   return { thresholds: { sameLanguage, crossLanguage, merge }, ...(verifier && { verifier }), metrics: best.metrics, feasible: best.feasible, replays };

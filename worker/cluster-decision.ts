@@ -46,7 +46,10 @@ export type Decision =
 
 export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresholds, 'verifier'>): ScoredCandidate {
   if (c.method === 'exact') return { ...c, verified: 1 };
-  const verified = c.evidence ? verifiedScore({ cosine: c.score, evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : c.score;
+  // Uncalibrated, the plain cosine is all there is. Calibrated, a neighbour without evidence (too
+  // far down the list to be examined) cannot qualify: its cosine is on another scale.
+  if (!t.verifier) return { ...c, verified: c.score };
+  const verified = c.evidence ? verifiedScore({ evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : 0;
   return { ...c, verified };
 }
 

@@ -21,15 +21,37 @@ export interface EvidenceSide {
 export interface PairEvidence {
   kind: MatchKind;
   /**
-   * Passage coverage: for each side, the token-weighted mean over its content windows of the best
-   * similarity to any content window of the other side; the smaller of the two. Translations and
-   * copies cover each other paragraph by paragraph; two articles on the same event do not.
+   * Cosine of the two articles' content: the token-weighted mean of the compared windows' vectors
+   * on each side. Unlike the document vector it leaves out boilerplate.
+   */
+  cosine: number;
+  /**
+   * Passage coverage: for each side, the token-weighted mean over its compared windows of the best
+   * similarity to any compared window of the other side; the smaller of the two. Translations and
+   * copies cover each other passage by passage; two articles on the same event do not.
    */
   coverage: number;
+  /** The larger of the two directed coverages (a lead-only copy is covered by its full version). */
+  coverageMax: number;
+  /**
+   * Mutual alignment: for each side, the token share of its windows whose best counterpart has
+   * them as its own best counterpart; the smaller of the two. Sentence by sentence, a translation
+   * pairs up one to one, while an article on the same topic matches a few generic passages many
+   * times over. Scale-free, so it holds where a model's similarities run low (weaker languages).
+   */
+  mutual: number;
+  /** The larger of the two mutual shares. */
+  mutualMax: number;
   /** Tokens of the shorter side over tokens of the longer (content windows only). */
   lengthRatio: number;
   /** Share of each side's content tokens in windows the other side has word for word. */
   shared: { a: number; b: number };
+  /**
+   * True when the windows both sides have word for word were left out of the passage measures:
+   * both sides also have text of their own, so the common part may be a site's footer seen too
+   * rarely yet to be known boilerplate, and must not carry the decision.
+   */
+  sharedSetAside?: boolean;
   /** Shingle Jaccard estimate (same language only). */
   jaccard?: number;
   anchorOverlap?: number;
@@ -37,34 +59,66 @@ export interface PairEvidence {
 
 /** A near-verbatim copy shares most shingles; below that, same-language matches are rewrites. */
 const NEAR_VERBATIM_JACCARD = 0.5;
+/**
+ * A side with less than this share of its tokens outside the verbatim-shared windows is (almost)
+ * contained in the other: a copy, a truncation, the same story without its footer.
+ */
+const CONTAINED_REMAINDER = 0.1;
 
 const tokensOf = (ws: readonly EvidenceWindow[]) => ws.reduce((n, w) => n + w.tokens, 0);
 
-/**
- * Token-weighted mean, over the windows of each side, of the best similarity to any window of
- * the other side (never below 0). One similarity matrix serves both directions.
- */
-function coverages(from: readonly EvidenceWindow[], to: readonly EvidenceWindow[]): [number, number] {
-  const bestTo = new Float64Array(to.length);
-  let sumFrom = 0;
-  let totalFrom = 0;
-  for (const w of from) {
-    let best = 0;
-    for (let j = 0; j < to.length; j++) {
-      const s = dot(w.vector, to[j]!.vector);
-      if (s > best) best = s;
-      if (s > bestTo[j]!) bestTo[j] = s;
-    }
-    sumFrom += best * w.tokens;
-    totalFrom += w.tokens;
+function contentCosine(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]): number {
+  const mean = (ws: readonly EvidenceWindow[]) => {
+    const m = new Float64Array(ws[0]?.vector.length ?? 0);
+    for (const w of ws) for (let k = 0; k < m.length; k++) m[k]! += w.vector[k]! * w.tokens;
+    return m;
+  };
+  const ma = mean(a);
+  const mb = mean(b);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let k = 0; k < ma.length; k++) {
+    ab += ma[k]! * mb[k]!;
+    aa += ma[k]! * ma[k]!;
+    bb += mb[k]! * mb[k]!;
   }
-  let sumTo = 0;
-  let totalTo = 0;
-  to.forEach((v, j) => {
-    sumTo += bestTo[j]! * v.tokens;
-    totalTo += v.tokens;
-  });
-  return [totalFrom > 0 ? sumFrom / totalFrom : 0, totalTo > 0 ? sumTo / totalTo : 0];
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** Directed coverages and mutual-best shares of two window lists, from one similarity matrix. */
+function alignment(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]) {
+  const bestOfA = new Int32Array(a.length).fill(-1);
+  const simOfA = new Float64Array(a.length);
+  const bestOfB = new Int32Array(b.length).fill(-1);
+  const simOfB = new Float64Array(b.length).fill(-Infinity);
+  for (let i = 0; i < a.length; i++) {
+    let best = -Infinity;
+    for (let j = 0; j < b.length; j++) {
+      const s = dot(a[i]!.vector, b[j]!.vector);
+      if (s > best) {
+        best = s;
+        bestOfA[i] = j;
+      }
+      if (s > simOfB[j]!) {
+        simOfB[j] = s;
+        bestOfB[j] = i;
+      }
+    }
+    simOfA[i] = best;
+  }
+  const side = (ws: readonly EvidenceWindow[], sim: Float64Array, mine: Int32Array, theirs: Int32Array) => {
+    let covered = 0;
+    let mutual = 0;
+    let total = 0;
+    ws.forEach((w, i) => {
+      covered += Math.max(0, sim[i]!) * w.tokens;
+      if (theirs[mine[i]!] === i) mutual += w.tokens;
+      total += w.tokens;
+    });
+    return total > 0 ? { coverage: covered / total, mutual: mutual / total } : { coverage: 0, mutual: 0 };
+  };
+  return [side(a, simOfA, bestOfA, bestOfB), side(b, simOfB, bestOfB, bestOfA)] as const;
 }
 
 export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (hash: string) => boolean = () => false): PairEvidence {
@@ -80,20 +134,33 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const hashesB = new Set(cb.map((w) => w.hash));
   const ta = tokensOf(ca);
   const tb = tokensOf(cb);
-  const sharedA = tokensOf(ca.filter((w) => hashesB.has(w.hash)));
-  const sharedB = tokensOf(cb.filter((w) => hashesA.has(w.hash)));
+  const ownA = ca.filter((w) => !hashesB.has(w.hash));
+  const ownB = cb.filter((w) => !hashesA.has(w.hash));
+  const sharedA = ta - tokensOf(ownA);
+  const sharedB = tb - tokensOf(ownB);
+  // Text both sides have word for word is a copied story or a common footer. When each side also
+  // has a fair amount of its own text, the passage measures look only at that: a copy's own parts
+  // (edits) still correspond, two different stories under one footer do not. When one side is all
+  // but contained in the other, it is a copy (or a cut of one) and everything counts.
+  const setAside = sharedA > 0 && tokensOf(ownA) >= CONTAINED_REMAINDER * ta && tokensOf(ownB) >= CONTAINED_REMAINDER * tb;
+  const pa = setAside ? ownA : ca;
+  const pb = setAside ? ownB : cb;
+  const [da, db] = alignment(pa, pb);
   const sameLang = a.lang === b.lang;
   const jac = sameLang && a.minhash && b.minhash ? jaccard(a.minhash, b.minhash) : undefined;
   const kind: MatchKind = !sameLang ? 'translation' : (jac ?? 0) >= NEAR_VERBATIM_JACCARD ? 'near-verbatim' : 'rewrite';
+  const anchors = anchorOverlap(a.anchors, b.anchors);
   return {
     kind,
-    coverage: Math.min(...coverages(ca, cb)),
+    cosine: contentCosine(pa, pb),
+    coverage: Math.min(da.coverage, db.coverage),
+    coverageMax: Math.max(da.coverage, db.coverage),
+    mutual: Math.min(da.mutual, db.mutual),
+    mutualMax: Math.max(da.mutual, db.mutual),
     lengthRatio: Math.min(ta, tb) / Math.max(1, ta, tb),
     shared: { a: ta ? sharedA / ta : 0, b: tb ? sharedB / tb : 0 },
+    ...(setAside && { sharedSetAside: true }),
     ...(jac !== undefined && { jaccard: jac }),
-    ...(() => {
-      const o = anchorOverlap(a.anchors, b.anchors);
-      return o === undefined ? {} : { anchorOverlap: o };
-    })(),
+    ...(anchors !== undefined && { anchorOverlap: anchors }),
   };
 }

@@ -2,10 +2,10 @@
 // language relation (same language / across languages). Its weights are fitted by `calibrate` on
 // labelled data and shipped with the model (newsdedup.json); without weights, the score is the
 // plain document cosine.
+import { UsageError } from './errors.ts';
 import type { PairEvidence } from './evidence.ts';
 
 export interface VerifierFeatures {
-  cosine: number;
   evidence: PairEvidence;
   /** 0 for the article's nearest neighbour (in the same language relation), 1 for the next, … */
   rank: number;
@@ -14,20 +14,35 @@ export interface VerifierFeatures {
 // Numeric anchors are reported as evidence but not used here: on dev they looked decisive (human
 // translations keep every number), yet rewrites and spun copies change numbers, and a verifier
 // leaning on them rejected the seed translation outright. Without them dev F1 was higher, too.
-export const FEATURE_NAMES = ['cosine', 'coverage', 'lengthRatio', 'nearest', 'sharedMax', 'bias'] as const;
+// The cosine is the content cosine of the evidence (boilerplate left out), not the document's.
+export const FEATURE_NAMES = ['cosine', 'coverage', 'coverageMax', 'mutual', 'mutualMax', 'lengthRatio', 'nearest', 'sharedMax', 'bias'] as const;
 
 export interface VerifierWeights {
+  /** The features the weights were fitted for, in order (FEATURE_NAMES when they are current). */
+  features: string[];
   sameLanguage: number[];
   crossLanguage: number[];
 }
 
 export function featureVector(f: VerifierFeatures): number[] {
   const ev = f.evidence;
-  return [f.cosine, ev.coverage, ev.lengthRatio, f.rank === 0 ? 1 : 0, Math.max(ev.shared.a, ev.shared.b), 1];
+  return [ev.cosine, ev.coverage, ev.coverageMax, ev.mutual, ev.mutualMax, ev.lengthRatio, f.rank === 0 ? 1 : 0, Math.max(ev.shared.a, ev.shared.b), 1];
 }
 
-export function verifiedScore(f: VerifierFeatures, sameLanguage: boolean, weights: VerifierWeights | undefined): number {
-  if (!weights) return f.cosine;
+/** Weights fitted for other features (an older calibration) would score nonsense: refuse them by name. */
+export function checkVerifier(weights: VerifierWeights): void {
+  const features = weights.features ?? [];
+  const ok = features.length === FEATURE_NAMES.length && features.every((f, i) => f === FEATURE_NAMES[i]);
+  if (!ok || weights.sameLanguage.length !== FEATURE_NAMES.length || weights.crossLanguage.length !== FEATURE_NAMES.length) {
+    throw new UsageError(
+      `the verifier weights were fitted for features [${features.join(', ') || 'unnamed'}], this version uses [${FEATURE_NAMES.join(', ')}]: ` +
+        'recalibrate (newsdedup calibrate <labelled.jsonl> --save) or drop the stored calibration',
+    );
+  }
+}
+
+export function verifiedScore(f: VerifierFeatures, sameLanguage: boolean, weights: VerifierWeights): number {
+  checkVerifier(weights);
   const w = sameLanguage ? weights.sameLanguage : weights.crossLanguage;
   const x = featureVector(f);
   let z = 0;
