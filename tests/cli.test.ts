@@ -136,6 +136,9 @@ describe('bad input', () => {
     expect((await runNoModel(['frobnicate'])).code).toBe(2);
     expect((await runNoModel(['clusters', '--min-size', 'zero'])).code).toBe(2);
     expect((await runNoModel(['export', '--format', 'xml'])).code).toBe(2);
+    const threads = await runNoModel(['ingest', 'x.jsonl', '--threads', 'many']);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toMatch(/threads must be an integer/);
     for (const cmd of [[], ['ingest'], ['clusters'], ['check'], ['export'], ['eval'], ['stats'], ['reembed']]) {
       const r = await runNoModel([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);

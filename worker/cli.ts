@@ -23,6 +23,7 @@ interface CommonFlags {
   config?: string;
   json?: boolean;
   logLevel?: string;
+  threads?: string;
 }
 
 type Out = { write(s: string): void };
@@ -43,13 +44,14 @@ function withCommon(cmd: Command): Command {
     .addOption(new Option('--dtype <dtype>', 'ONNX variant to load').choices(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']))
     .option('--config <file>', 'config file (default ./newsdedup.config.json; env NEWSDEDUP_CONFIG)')
     .option('--json', 'machine-readable JSON on stdout')
+    .option('--threads <n>', 'threads that clean and embed articles beside the main thread, 0 for none (env NEWSDEDUP_THREADS; default: cores - 1, at most 4)')
     .addOption(new Option('--log-level <level>', 'log level (env NEWSDEDUP_LOG_LEVEL)').choices(['debug', 'info', 'warn', 'error', 'silent']));
 }
 
 function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknown> = {}): Config {
   return loadConfig({
     flags: Object.fromEntries(
-      Object.entries({ db: flags.db, modelDir: flags.modelDir, model: flags.model, dtype: flags.dtype, logLevel: flags.logLevel, ...extra }).filter(
+      Object.entries({ db: flags.db, modelDir: flags.modelDir, model: flags.model, dtype: flags.dtype, logLevel: flags.logLevel, threads: flags.threads, ...extra }).filter(
         ([, v]) => v !== undefined,
       ),
     ),
