@@ -59,13 +59,24 @@ export interface PairEvidence {
 
 /** A near-verbatim copy shares most shingles; below that, same-language matches are rewrites. */
 const NEAR_VERBATIM_JACCARD = 0.5;
-/**
- * A side with less than this share of its tokens outside the verbatim-shared windows is (almost)
- * contained in the other: a copy, a truncation, the same story without its footer.
- */
-const CONTAINED_REMAINDER = 0.1;
-
 const tokensOf = (ws: readonly EvidenceWindow[]) => ws.reduce((n, w) => n + w.tokens, 0);
+
+/**
+ * Whether the windows this side shares word for word with the other come after most of its own
+ * text: an ending both articles have in common. Text shared word for word is either a copied
+ * story or a site's footer not yet seen often enough to be known boilerplate. A footer follows
+ * each article's own story (a rotating "read more" list may trail it); a copied story comes
+ * first, and what each side has of its own (its site's footer, edits) follows it or sits inside
+ * it. A side with nothing of its own is contained in the other: a copy, a cut of one, the same
+ * story without its footer.
+ */
+function commonEnding(ws: readonly EvidenceWindow[], otherHashes: ReadonlySet<string>): boolean {
+  const first = ws.findIndex((w) => otherHashes.has(w.hash));
+  if (first < 0) return false;
+  const before = tokensOf(ws.slice(0, first));
+  const after = tokensOf(ws.slice(first).filter((w) => !otherHashes.has(w.hash)));
+  return before > after;
+}
 
 function contentCosine(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]): number {
   const mean = (ws: readonly EvidenceWindow[]) => {
@@ -134,17 +145,14 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const hashesB = new Set(cb.map((w) => w.hash));
   const ta = tokensOf(ca);
   const tb = tokensOf(cb);
-  const ownA = ca.filter((w) => !hashesB.has(w.hash));
-  const ownB = cb.filter((w) => !hashesA.has(w.hash));
-  const sharedA = ta - tokensOf(ownA);
-  const sharedB = tb - tokensOf(ownB);
-  // Text both sides have word for word is a copied story or a common footer. When each side also
-  // has a fair amount of its own text, the passage measures look only at that: a copy's own parts
-  // (edits) still correspond, two different stories under one footer do not. When one side is all
-  // but contained in the other, it is a copy (or a cut of one) and everything counts.
-  const setAside = sharedA > 0 && tokensOf(ownA) >= CONTAINED_REMAINDER * ta && tokensOf(ownB) >= CONTAINED_REMAINDER * tb;
-  const pa = setAside ? ownA : ca;
-  const pb = setAside ? ownB : cb;
+  const sharedA = tokensOf(ca.filter((w) => hashesB.has(w.hash)));
+  const sharedB = tokensOf(cb.filter((w) => hashesA.has(w.hash)));
+  // An ending both sides have word for word may be a new site's footer: the passage measures then
+  // look only at what each side has of its own, so that the footer cannot carry the decision. Two
+  // different stories under one footer do not correspond there; two versions of one story do.
+  const setAside = commonEnding(ca, hashesB) && commonEnding(cb, hashesA);
+  const pa = setAside ? ca.filter((w) => !hashesB.has(w.hash)) : ca;
+  const pb = setAside ? cb.filter((w) => !hashesA.has(w.hash)) : cb;
   const [da, db] = alignment(pa, pb);
   const sameLang = a.lang === b.lang;
   const jac = sameLang && a.minhash && b.minhash ? jaccard(a.minhash, b.minhash) : undefined;
