@@ -26,7 +26,6 @@ export interface Encoded {
 }
 
 const MAX_CACHED = 500_000;
-const CHUNK = /[^ \t\n\r]+/g;
 
 export class CachedTokenizer {
   private readonly words = new Map<string, Int32Array>();
@@ -53,17 +52,25 @@ export class CachedTokenizer {
     if (this.added.some((a) => text.includes(a))) return this.inner.encode(text, { add_special_tokens: false }).ids.slice(0, maxLength);
     if (!this.chunked) return this.encodeText(text, maxLength);
     const out: number[] = [];
-    for (const [chunk] of text.matchAll(CHUNK)) {
-      let ids = this.chunks.get(chunk);
-      if (!ids) {
-        ids = Int32Array.from(this.encodeText(chunk, Infinity));
-        if (this.chunks.size >= MAX_CACHED) this.chunks.clear();
-        this.chunks.set(chunk, ids);
+    let start = 0;
+    // A scan by hand: matchAll's match objects cost more than the cache lookups they feed.
+    for (let i = 0; i <= text.length; i++) {
+      const c = i < text.length ? text.charCodeAt(i) : 32;
+      if (c !== 32 && c !== 10 && c !== 9 && c !== 13) continue;
+      if (i > start) {
+        const chunk = text.slice(start, i);
+        let ids = this.chunks.get(chunk);
+        if (!ids) {
+          ids = Int32Array.from(this.encodeText(chunk, Infinity));
+          if (this.chunks.size >= MAX_CACHED) this.chunks.clear();
+          this.chunks.set(chunk, ids);
+        }
+        for (let k = 0; k < ids.length; k++) {
+          if (out.length >= maxLength) return out;
+          out.push(ids[k]!);
+        }
       }
-      for (const id of ids) {
-        if (out.length >= maxLength) return out;
-        out.push(id);
-      }
+      start = i + 1;
     }
     return out;
   }
