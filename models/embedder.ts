@@ -273,10 +273,10 @@ export class Embedder {
   }
 
   /** input_ids and attention_mask for a batch, through the cached path when the tokenizer allows it. */
-  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor } {
+  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor; lengths?: number[] } {
     if (this.fast) {
       const e = this.fast.encode(texts, this.maxLength, this.tokenizer.pad_token_id ?? 0);
-      return { input_ids: e.inputIds, attention_mask: e.attentionMask };
+      return { input_ids: e.inputIds, attention_mask: e.attentionMask, lengths: e.lengths };
     }
     return this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength }) as { input_ids: Tensor; attention_mask: Tensor };
   }
@@ -298,13 +298,16 @@ export class Embedder {
   }
 
   private async runBatch(texts: string[]): Promise<{ vector: Float32Array; tokens: number }[]> {
-    const inputs = this.tokenize(texts);
+    const { lengths, ...inputs } = this.tokenize(texts);
     const outputs = await this.forward(inputs);
     const mask = inputs.attention_mask as Tensor;
     const [batch, seq] = mask.dims as [number, number];
     const maskData = mask.data as BigInt64Array;
-    const counts = new Array<number>(batch).fill(0);
-    for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) if (maskData[b * seq + s]) counts[b]!++;
+    let counts = lengths;
+    if (!counts) {
+      counts = new Array<number>(batch).fill(0);
+      for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) if (maskData[b * seq + s]) counts[b]!++;
+    }
     const pooledOut = outputs.sentence_embedding;
     if (pooledOut && this.settings.pooling === 'mean') {
       const dim = pooledOut.dims[1]!;

@@ -101,12 +101,17 @@ export class CachedTokenizer {
   encode(texts: string[], maxLength: number, padId: number): Encoded {
     const rows = texts.map((t) => this.ids(t, maxLength));
     const seq = Math.max(1, ...rows.map((r) => r.length));
-    const ids = new BigInt64Array(rows.length * seq).fill(BigInt(padId));
+    const ids = new BigInt64Array(rows.length * seq);
     const mask = new BigInt64Array(rows.length * seq);
+    // Filled through 32-bit views (little-endian low words; ids are small and non-negative), so
+    // no BigInt is created per token.
+    const ids32 = new Int32Array(ids.buffer);
+    const mask32 = new Int32Array(mask.buffer);
     rows.forEach((r, b) => {
-      for (let s = 0; s < r.length; s++) {
-        ids[b * seq + s] = BigInt(r[s]!);
-        mask[b * seq + s] = 1n;
+      for (let s = 0; s < seq; s++) {
+        const at = 2 * (b * seq + s);
+        ids32[at] = s < r.length ? r[s]! : padId;
+        if (s < r.length) mask32[at] = 1;
       }
     });
     return {
