@@ -25,7 +25,7 @@ import type { CheckLatency, ColdStart } from './bench-scale/probe.ts';
 import { type CurvePoint, exactTopK, recallCurve } from './bench-scale/recall.ts';
 import { prng } from './model/train.ts';
 
-export const DEFAULT_EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+export const DEFAULT_EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 const K = 10;
 const PROBE = fileURLToPath(new URL('./bench-scale/probe.ts', import.meta.url));
 

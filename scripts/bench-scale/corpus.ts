@@ -10,6 +10,7 @@
 // count t_w and its centred raw vector c_w = p_w − m. The embedder's public API gives
 // u = p/|p| (no language) and v = (p − m)/|p − m| (with the language); with m known,
 // a·u − b·v = m has one solution, and c_w = b·v.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArticleInput, StoredWindow } from '../../db/store.ts';
@@ -17,6 +18,7 @@ import { documentText, type Embedder } from '../../models/embedder.ts';
 import { anchors, minhash } from '../../worker/fingerprints.ts';
 import { type RawArticle, readInputs } from '../../worker/input.ts';
 import { embedArticles, prepareArticle } from '../../worker/article.ts';
+import { dot } from '../../worker/passages.ts';
 import { contentHash } from '../../worker/text.ts';
 import { prng } from '../model/train.ts';
 
@@ -36,7 +38,7 @@ export interface PoolWindow {
   /** The stored window vector (centred, L2-normalised), as the embedder returns it. */
   vector: Float32Array;
   /** p − m, not normalised: token-weighted sums of these give the document vector. */
-  centred: Float64Array;
+  centred: Float32Array;
 }
 
 /** A title window: the title, a blank line, and the paragraph(s) the embedder merged with it. */
@@ -61,6 +63,8 @@ export interface SourceArticle {
 
 export interface Pool {
   modelId: string;
+  /** Hash of every reusable window (text fingerprint, tokens, vector): changes whenever the model or its windowing does. */
+  fingerprint: string;
   sources: SourceArticle[];
   languages: Map<string, LanguagePool>;
   windows: number;
@@ -72,25 +76,19 @@ export interface SyntheticArticle {
   windows: Omit<StoredWindow, 'idx'>[];
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
-
 /** The language means the embedder subtracts, read from the model folder as the embedder reads them. */
-function languageMeans(modelDir: string): Map<string, Float64Array> {
+function languageMeans(modelDir: string): Map<string, Float32Array> {
   const own = JSON.parse(readFileSync(join(modelDir, 'newsdedup.json'), 'utf8')) as { language_means?: string };
   if (!own.language_means) throw new Error(`${modelDir}: the scale benchmark composes vectors through the model's language means, and this model has none`);
   const raw = JSON.parse(readFileSync(join(modelDir, own.language_means), 'utf8')) as Record<string, number[]>;
-  return new Map(Object.entries(raw).map(([lang, v]) => [lang, Float64Array.from(v)]));
+  return new Map(Object.entries(raw).map(([lang, v]) => [lang, Float32Array.from(v)]));
 }
 
 /** c = p − m from u = p/|p| and v = (p − m)/|p − m| (see the file comment). */
-function centred(u: Float32Array, v: Float32Array, m: Float64Array): Float64Array {
+function centred(u: Float32Array, v: Float32Array, m: Float32Array): Float32Array {
   const s = dot(u, v);
   const b = (s * dot(m, u) - dot(m, v)) / (1 - s * s);
-  return Float64Array.from(v, (x) => b * x);
+  return Float32Array.from(v, (x) => b * x);
 }
 
 /** Reads dev.jsonl and the seeds, embeds them with the real embedder and collects the reusable windows per language. */
@@ -126,7 +124,11 @@ export async function buildPool(embedder: Embedder, modelDir: string, inputs: st
       windows++;
     });
   }
-  return { modelId: embedder.id, sources, languages, windows };
+  const hash = createHash('sha1');
+  for (const [lang, pool] of [...languages].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const w of [...pool.heads, ...pool.body]) hash.update(`${lang} ${w.hash} ${w.tokens}`).update(new Uint8Array(w.vector.buffer, w.vector.byteOffset, w.vector.byteLength));
+  }
+  return { modelId: embedder.id, fingerprint: hash.digest('hex').slice(0, 10), sources, languages, windows };
 }
 
 /**
@@ -162,7 +164,9 @@ export function* syntheticArticles(pool: Pool, opts: { count: number; seed: numb
     }
     const sum = new Float64Array(pool.sources[0]!.vector.length);
     for (const w of head ? [head, ...body] : body) for (let j = 0; j < sum.length; j++) sum[j]! += w.tokens * w.centred[j]!;
-    const norm = Math.sqrt(dot(sum, sum));
+    let norm = 0;
+    for (const x of sum) norm += x * x;
+    norm = Math.sqrt(norm);
     yield {
       article: {
         id: `${opts.idPrefix}${String(n).padStart(width, '0')}`,

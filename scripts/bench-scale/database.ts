@@ -55,16 +55,20 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-/** The cache key: model, size, corpus version and schema version (a database opened by newer code would be migrated in place, inside the timings). */
-export function databasePath(dir: string, modelId: string, size: number): string {
+/**
+ * The cache key: model, size, corpus version, the pool's fingerprint (the model's windows and
+ * vectors) and the schema version (a database opened by newer code would be migrated in place,
+ * inside the timings).
+ */
+export function databasePath(dir: string, pool: Pool, size: number): string {
   const schema = loadMigrations().at(-1)?.version ?? 0;
-  return join(dir, `${slug(modelId)}-n${size}-c${CORPUS_VERSION}-s${schema}`, 'newsdedup.db');
+  return join(dir, `${slug(pool.modelId)}-n${size}-c${CORPUS_VERSION}-p${pool.fingerprint}-s${schema}`, 'newsdedup.db');
 }
 
 /** Returns the cached database for this model and size, building it first when there is none. */
 export async function ensureDatabase(opts: { dir: string; size: number; pool: Pool; embedder: Embedder; log: (line: string) => void }): Promise<DatabaseInfo> {
   const { size, pool, embedder, log } = opts;
-  const path = databasePath(opts.dir, pool.modelId, size);
+  const path = databasePath(opts.dir, pool, size);
   const markerPath = join(path, '..', 'corpus.json');
   const marker = readJson<DatabaseMarker>(markerPath);
   if (marker && existsSync(path) && marker.size === size && marker.modelId === pool.modelId && marker.corpusVersion === CORPUS_VERSION) {
