@@ -181,6 +181,7 @@ export class Store {
       mergedInto: p('SELECT merged_into AS mergedInto FROM clusters WHERE id = ?'),
       moveMembers: p('UPDATE articles SET cluster_id = ? WHERE cluster_id = ?'),
       moveMatches: p('UPDATE matches SET cluster_id = ? WHERE cluster_id = ?'),
+      originalOf: p('SELECT canonical FROM clusters WHERE id = ?').pluck(),
       markMerged: p('UPDATE clusters SET merged_into = ?, size = 0, canonical = NULL, updated_at = ? WHERE id = ?'),
       refreshCluster: p(`UPDATE clusters SET
                            size = (SELECT count(*) FROM articles WHERE cluster_id = @id),
@@ -405,6 +406,11 @@ export class Store {
     this.s.moveMembers.run(into, from);
     this.s.moveMatches.run(into, from);
     this.s.markMerged.run(into, now, from);
+  }
+
+  /** The rowid of a cluster's canonical article (its likely original), as last refreshed. */
+  originalOf(clusterId: number): number | undefined {
+    return (this.s.originalOf.get(clusterId) as number | null | undefined) ?? undefined;
   }
 
   /** Recomputes size and canonical article (earliest published_at, else first ingested). */

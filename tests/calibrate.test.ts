@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { fitThresholds, replay } from '../worker/calibrate.ts';
+import { fitThresholds, originalThreshold, replay } from '../worker/calibrate.ts';
 import type { Candidate } from '../worker/cluster-decision.ts';
 import type { DecisionRecord } from '../worker/pipeline.ts';
+import { FEATURE_NAMES } from '../worker/verifier.ts';
 
 const cand = (articleId: string, score: number, lang = 'en'): Candidate => ({ articleId, clusterId: -1, score, lang, method: 'embedding' });
 
@@ -27,6 +28,62 @@ describe('replay', () => {
     const loose = replay(records, { sameLanguage: 0.45, crossLanguage: 0.5, merge: 0.99 });
     // b1 joins a1's cluster at 0.5, then b2 follows: everything chains into one cluster.
     expect(new Set(loose.values()).size).toBe(1);
+  });
+});
+
+describe('replay', () => {
+  // c1 is the original; c2 reworks it; c3 reworks c2 and was never compared with c1 while recording.
+  const evidence = { kind: 'rewrite' as const, cosine: 0.8, coverage: 0.8, coverageMax: 0.8, mutual: 0.8, mutualMax: 0.8, lengthRatio: 1, shared: { a: 0, b: 0 } };
+  const chain: DecisionRecord[] = [
+    { id: 'c1', lang: 'en', candidates: [] },
+    { id: 'c2', lang: 'en', candidates: [{ ...cand('c1', 0.8), evidence }] },
+    { id: 'c3', lang: 'en', candidates: [{ ...cand('c2', 0.8), evidence }] },
+  ];
+  const t = { sameLanguage: 0.7, crossLanguage: 0.7, merge: 0.9, original: 0.3 };
+
+  it('checks a cluster’s original the way ingest does, with the evidence the sources supply', () => {
+    const asked: string[] = [];
+    const against = (id: string, other: string) => {
+      asked.push(`${id}>${other}`);
+      return { articleId: other, score: 0.1, lang: 'en', method: 'embedding' as const };
+    };
+    const p = replay(chain, t, { against });
+    expect(asked).toEqual(['c3>c1']);
+    expect(p.get('c2')).toBe(p.get('c1'));
+    expect(p.get('c3')).not.toBe(p.get('c1'));
+    // Without such evidence there is nothing to check, as for an uncalibrated decision.
+    expect(new Set(replay(chain, t).values()).size).toBe(1);
+  });
+
+  it('takes the earliest published article as a cluster’s original', () => {
+    const published = new Map([
+      ['c1', '2024-03-02'],
+      ['c2', '2024-03-01'],
+    ]);
+    const asked: string[] = [];
+    replay(chain, t, { publishedAt: (id) => published.get(id), against: (id, other) => (asked.push(`${id}>${other}`), undefined) });
+    // c2 was published before c1, so c3 joining through c2 is c2's own business: no further check.
+    expect(asked).toEqual([]);
+  });
+});
+
+describe('originalThreshold', () => {
+  it('is what 3 in 4 neighbours from other stories score below', () => {
+    const weights = { features: [...FEATURE_NAMES], sameLanguage: [...FEATURE_NAMES.map(() => 0)], crossLanguage: [...FEATURE_NAMES.map(() => 0)] };
+    // Same-language pairs score by their coverage alone; cross-language ones do not count here.
+    weights.sameLanguage[FEATURE_NAMES.indexOf('coverage')] = 10;
+    weights.sameLanguage[FEATURE_NAMES.indexOf('bias')] = -5;
+    const ev = (coverage: number) => ({ kind: 'rewrite' as const, cosine: 0, coverage, coverageMax: 0, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } });
+    // Different-story neighbours scoring 0.1, 0.2, 0.3, 0.4 (and one same-story pair at 0.9).
+    const logit = (p: number) => (Math.log(p / (1 - p)) + 5) / 10;
+    const scored: DecisionRecord[] = [
+      { id: 'a1', lang: 'en', candidates: [] },
+      { id: 'a2', lang: 'en', candidates: [{ ...cand('a1', 0.9), evidence: ev(logit(0.9)) }] },
+      { id: 'b1', lang: 'en', candidates: [0.1, 0.2].map((p, i) => ({ ...cand(`a${i + 1}`, 0.5), evidence: ev(logit(p)) })) },
+      { id: 'b2', lang: 'en', candidates: [0.3, 0.4].map((p, i) => ({ ...cand(`a${i + 1}`, 0.5), evidence: ev(logit(p)) })) },
+    ];
+    // The 75th percentile of 0.1 … 0.4, nearest rank below.
+    expect(originalThreshold(scored, gold, weights)).toBeCloseTo(0.3, 2);
   });
 });
 

@@ -49,4 +49,22 @@ describe('decideCluster', () => {
     const d = decideCluster({ lang: 'en' }, [c('a', 5, 0.97), c('b', 5, 0.96)], t);
     expect(d).toEqual({ action: 'join', clusterId: 5, evidence: [v(c('a', 5, 0.97))] });
   });
+
+  it('joins a cluster through one of its members only with evidence against the cluster’s original too', () => {
+    const guarded: Thresholds = { ...t, original: 0.3 };
+    const viaMember = (originalScore: number): Candidate => ({ ...c('b', 4, 0.93), original: { articleId: 'a', score: originalScore, lang: 'en', method: 'embedding' } });
+    // B reworks the original A; this article reworks B and is nowhere near A: a story of its own.
+    expect(decideCluster({ lang: 'en' }, [viaMember(0.1)], guarded)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'en' }, [viaMember(0.35)], guarded)).toMatchObject({ action: 'join', clusterId: 4 });
+    // The original itself needs no second look, and an exact copy of a member is a member.
+    expect(decideCluster({ lang: 'en' }, [c('a', 4, 0.93)], guarded)).toMatchObject({ action: 'join', clusterId: 4 });
+    expect(decideCluster({ lang: 'en' }, [{ ...c('b', 4, 1, 'en', 'exact'), original: viaMember(0.1).original }], guarded)).toMatchObject({ action: 'join' });
+  });
+
+  it('merges a second cluster only with evidence against its original too', () => {
+    const guarded: Thresholds = { ...t, original: 0.3 };
+    const other = (originalScore: number): Candidate => ({ ...c('y', 2, 0.97), original: { articleId: 'x', score: originalScore, lang: 'en', method: 'embedding' } });
+    expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.2)], guarded)).toMatchObject({ action: 'join', clusterId: 5 });
+    expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.5)], guarded)).toMatchObject({ action: 'merge', clusterId: 2, mergeFrom: [5] });
+  });
 });

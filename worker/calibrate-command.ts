@@ -3,8 +3,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../db/store.ts';
-import { type CalibrationResult, fitThresholds, fitVerifier, replay } from './calibrate.ts';
-import type { Thresholds } from './cluster-decision.ts';
+import { type CalibrationResult, fitThresholds, fitVerifier, originalThreshold, type ReplaySources, replay } from './calibrate.ts';
+import { boilerplateTest, evidenceAgainst, storedSide } from './candidates.ts';
+import type { OriginalEvidence, Thresholds } from './cluster-decision.ts';
+import type { Context } from './context.ts';
 import type { Config } from './config.ts';
 import { FALLBACK_THRESHOLDS } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -27,6 +29,29 @@ function usable(t: Thresholds, log: Logger): Thresholds {
   }
 }
 
+/**
+ * Replays check cluster originals against the recording database, as ingest checks them against
+ * its own: publication dates, and evidence against an original that was not among an article's
+ * neighbours (compared on demand, once per pair). Known boilerplate is as of the whole file.
+ */
+export function replaySources(ctx: Context): ReplaySources {
+  const isBoilerplate = boilerplateTest(ctx.store);
+  const cache = new Map<string, OriginalEvidence | undefined>();
+  return {
+    publishedAt: (id) => ctx.store.articleById(id)?.publishedAt,
+    against: (id, otherId) => {
+      const key = `${id}\u0000${otherId}`;
+      if (!cache.has(key)) {
+        const a = ctx.store.articleById(id);
+        const b = ctx.store.articleById(otherId);
+        const evidence = a && b ? evidenceAgainst(ctx, storedSide(ctx.store, a.rowid), ctx.store.vectorOf(a.rowid)!, b.rowid, isBoilerplate) : undefined;
+        cache.set(key, evidence);
+      }
+      return cache.get(key);
+    },
+  };
+}
+
 export interface CalibrateReport {
   file: string;
   model: string;
@@ -47,18 +72,18 @@ export async function calibrateFile(
   // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
   // No verifier: the recording scores nothing, and the one in place may be fitted for older features.
   const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2, verifier: undefined } };
-  const { model, current } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => ({
-    model: ctx.embedder.id,
+  const { model, before, fitted } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => {
     // What a normal run would use (the recording run's own thresholds are out of reach on purpose).
-    current: { ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds },
-  }));
-  const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
-  const predictedBefore = replay(records, usable(current, log));
-  const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
-  // The verifier's weights first (they define the score), then the thresholds on that score.
-  const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
-  const start = opts.verifier === false ? usable(current, log) : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9 };
-  const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start });
+    const current: Thresholds = { ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds };
+    const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
+    const sources = replaySources(ctx);
+    const predictedBefore = replay(records, usable(current, log), sources);
+    const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
+    // The verifier's weights first (they define the score), then the thresholds on that score.
+    const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
+    const start = opts.verifier === false ? usable(current, log) : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9, original: originalThreshold(records, gold, verifier!) };
+    return { model: ctx.embedder.id, before, fitted: fitThresholds(records, gold, { minPrecision: opts.minPrecision, start, sources }) };
+  });
 
   const savedTo: string[] = [];
   if (opts.save) {

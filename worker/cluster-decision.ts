@@ -5,6 +5,11 @@
 // link) chains unrelated stories into giant clusters as a corpus grows. An article joins the
 // cluster of its single best qualifying neighbour; another cluster is merged in only when its
 // own evidence clears the stricter merge threshold.
+//
+// Why evidence against the original too: even best-neighbour links chain when each article is a
+// little further from the story than the one before (A, then B reworking A, then C reworking B).
+// Joining or merging a cluster through one of its members takes, besides that member's evidence,
+// evidence against the cluster's original, the article its story is measured by.
 import type { PairEvidence } from './evidence.ts';
 import { type VerifierWeights, verifiedScore } from './verifier.ts';
 
@@ -21,11 +26,21 @@ export interface Candidate {
   evidence?: PairEvidence;
   /** Position among the article's neighbours of the same language relation (0 = nearest). */
   rank?: number;
+  /**
+   * The article's evidence against the original of this neighbour's cluster, when the neighbour
+   * is not that original itself.
+   */
+  original?: OriginalEvidence;
 }
+
+/** Evidence against a cluster's original article: a candidate of its own, less the cluster. */
+export type OriginalEvidence = Omit<Candidate, 'clusterId' | 'original'>;
 
 export interface ScoredCandidate extends Candidate {
   /** The score the thresholds apply to: the verifier's, else the cosine. */
   verified: number;
+  /** The same score against the cluster's original, when the neighbour is not the original. */
+  originalVerified?: number;
 }
 
 export interface Thresholds {
@@ -35,6 +50,11 @@ export interface Thresholds {
   crossLanguage: number;
   /** Minimum score for a second cluster to be merged into the joined one. */
   merge: number;
+  /**
+   * Minimum score against a cluster's original for joining or merging it through another of its
+   * members (0 or absent: no such check).
+   */
+  original?: number;
   /** Weights that combine the evidence into one score (fitted by calibrate). */
   verifier?: VerifierWeights;
 }
@@ -44,13 +64,18 @@ export type Decision =
   | { action: 'join'; clusterId: number; evidence: ScoredCandidate[] }
   | { action: 'merge'; clusterId: number; mergeFrom: number[]; evidence: ScoredCandidate[] };
 
-export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresholds, 'verifier'>): ScoredCandidate {
-  if (c.method === 'exact') return { ...c, verified: 1 };
+function score(articleLang: string, c: OriginalEvidence, t: Pick<Thresholds, 'verifier'>): number {
+  if (c.method === 'exact') return 1;
   // Uncalibrated, the plain cosine is all there is. Calibrated, a neighbour without evidence (too
   // far down the list to be examined) cannot qualify: its cosine is on another scale.
-  if (!t.verifier) return { ...c, verified: c.score };
-  const verified = c.evidence ? verifiedScore({ evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : 0;
-  return { ...c, verified };
+  if (!t.verifier) return c.score;
+  return c.evidence ? verifiedScore({ evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : 0;
+}
+
+export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresholds, 'verifier'>): ScoredCandidate {
+  const scored: ScoredCandidate = { ...c, verified: score(articleLang, c, t) };
+  if (c.original) scored.originalVerified = score(articleLang, c.original, t);
+  return scored;
 }
 
 export function thresholdFor(articleLang: string, candidate: Candidate, t: Thresholds): number {
@@ -58,10 +83,15 @@ export function thresholdFor(articleLang: string, candidate: Candidate, t: Thres
   return candidate.lang === articleLang ? t.sameLanguage : t.crossLanguage;
 }
 
+/** Whether the article also has enough evidence against the cluster's original (an exact copy of a member is a member). */
+export function matchesOriginal(c: ScoredCandidate, t: Pick<Thresholds, 'original'>): boolean {
+  return c.method === 'exact' || c.originalVerified === undefined || c.originalVerified >= (t.original ?? 0);
+}
+
 export function decideCluster(article: { lang: string }, candidates: readonly Candidate[], t: Thresholds): Decision {
   const qualifying = candidates
     .map((c) => scoreCandidate(article.lang, c, t))
-    .filter((c) => c.verified >= thresholdFor(article.lang, c, t))
+    .filter((c) => c.verified >= thresholdFor(article.lang, c, t) && matchesOriginal(c, t))
     .sort((a, b) => Number(b.method === 'exact') - Number(a.method === 'exact') || b.verified - a.verified);
   const best = qualifying[0];
   if (!best) return { action: 'new' };

@@ -200,6 +200,8 @@ export class Pipeline {
       }
     }
     const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
+    // Now, not at the end of the batch: the next article's decision checks this cluster's original.
+    store.refreshCluster(clusterId);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {
         store.addMatch({

@@ -1,0 +1,63 @@
+// The snowball guard with the bundled model, on real text: a chain of articles each reworking the
+// one before (A, then B = half of A and half of another story, then C = that other story) must not
+// put A and C, which share nothing, into one cluster through B.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, jsonl, ROOT, tempDir } from './helpers.ts';
+
+const DEV = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
+
+interface DevArticle {
+  lang: string;
+  title: string;
+  text: string;
+  cluster: string;
+  synthetic?: string;
+  mt_system?: string;
+}
+
+/** English originals with at least `n` paragraphs, one per gold cluster, in file order. */
+function stories(n: number): DevArticle[] {
+  const seen = new Set<string>();
+  return readFileSync(DEV, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DevArticle)
+    .filter((a) => a.lang === 'en' && !a.synthetic && !a.mt_system && a.text.split('\n').length >= n && !seen.has(a.cluster) && seen.add(a.cluster) !== undefined);
+}
+
+describe.runIf(existsSync(DEV))('snowball guard (bundled model, real stories)', () => {
+  it('keeps A and C apart when B reworks A and C reworks B', async () => {
+    const [a, x] = stories(6);
+    const pa = a!.text.split('\n');
+    const px = x!.text.split('\n');
+    const half = (p: string[]) => Math.ceil(p.length / 2);
+    const rows = [
+      { id: 'A', lang: 'en', title: a!.title, text: pa.join('\n') },
+      // B: A's first half, then the first half of another story.
+      { id: 'B', lang: 'en', title: a!.title, text: [...pa.slice(0, half(pa)), ...px.slice(0, half(px))].join('\n') },
+      // C: the other story, whole: it shares B's second half and nothing with A.
+      { id: 'C', lang: 'en', title: x!.title, text: px.join('\n') },
+    ];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ab.jsonl'), jsonl(rows.slice(0, 2)));
+    const ab = await cli(['ingest', join(dir, 'ab.jsonl'), '--json'], { cwd: dir });
+    expect(ab.code).toBe(0);
+    const [, b] = ab.json().articles;
+    // B carries half of A word for word: it joins A's story.
+    expect(b.status).toBe('joined');
+
+    // C on its own would qualify through B, the member it shares half its text with…
+    const draft = await cli(['check', '-', '--json'], { cwd: dir, stdin: JSON.stringify({ ...rows[2], id: 'draft' }) });
+    const viaB = draft.json().matches.find((m: { id: string }) => m.id === 'B');
+    expect(viaB.qualifies).toBe(true);
+    // …but has no evidence against the cluster's original, A: it is a story of its own.
+    expect(draft.json().verdict).toBe('original');
+
+    writeFileSync(join(dir, 'c.jsonl'), jsonl(rows.slice(2)));
+    const c = await cli(['ingest', join(dir, 'c.jsonl'), '--json'], { cwd: dir });
+    expect(c.json().articles[0].status).toBe('created');
+    expect(c.json().articles[0].cluster).not.toBe(b.cluster);
+  });
+});
