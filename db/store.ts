@@ -183,10 +183,11 @@ export class Store {
       moveMatches: p('UPDATE matches SET cluster_id = ? WHERE cluster_id = ?'),
       originalOf: p('SELECT canonical FROM clusters WHERE id = ?').pluck(),
       markMerged: p('UPDATE clusters SET merged_into = ?, size = 0, canonical = NULL, updated_at = ? WHERE id = ?'),
+      setOriginal: p('UPDATE clusters SET canonical = ? WHERE id = ?'),
       refreshCluster: p(`UPDATE clusters SET
                            size = (SELECT count(*) FROM articles WHERE cluster_id = @id),
                            canonical = (SELECT rowid FROM articles WHERE cluster_id = @id
-                                        ORDER BY published_at IS NULL, published_at, rowid LIMIT 1),
+                                        ORDER BY published_at IS NULL, published_at, rowid = clusters.canonical DESC, rowid LIMIT 1),
                            updated_at = @now
                          WHERE id = @id`),
       clusterById: p(`SELECT c.id, c.size, c.created_at AS createdAt, c.updated_at AS updatedAt,
@@ -413,7 +414,15 @@ export class Store {
     return (this.s.originalOf.get(clusterId) as number | null | undefined) ?? undefined;
   }
 
-  /** Recomputes size and canonical article (earliest published_at, else first ingested). */
+  /** Names an article its cluster's original; a dated member still comes first (refreshCluster). */
+  setOriginal(clusterId: number, rowid: number): void {
+    this.s.setOriginal.run(rowid, clusterId);
+  }
+
+  /**
+   * Recomputes size and canonical article (the likely original): the earliest published_at; among
+   * undated members the one named by setOriginal while it stays a member, else the first ingested.
+   */
   refreshCluster(id: number): void {
     this.s.refreshCluster.run({ id, now: new Date().toISOString() });
   }

@@ -33,7 +33,7 @@ describe('replay', () => {
 
 describe('replay', () => {
   // c1 is the original; c2 reworks it; c3 reworks c2 and was never compared with c1 while recording.
-  const evidence = { kind: 'rewrite' as const, cosine: 0.8, coverage: 0.8, coverageMax: 0.8, mutual: 0.8, mutualMax: 0.8, lengthRatio: 1, shared: { a: 0, b: 0 } };
+  const evidence = { kind: 'rewrite' as const, cosine: 0.8, coverage: 0.8, coverageMax: 0.8, covered: { a: 0.8, b: 0.8 }, mutual: 0.8, mutualMax: 0.8, lengthRatio: 1, shared: { a: 0, b: 0 } };
   const chain: DecisionRecord[] = [
     { id: 'c1', lang: 'en', candidates: [] },
     { id: 'c2', lang: 'en', candidates: [{ ...cand('c1', 0.8), evidence }] },
@@ -67,13 +67,30 @@ describe('replay', () => {
   });
 });
 
+describe('replay of the original', () => {
+  it('follows an article that contains its cluster’s original, like ingest', () => {
+    const ev = (a: number, b: number) => ({ kind: 'near-verbatim' as const, cosine: 0.9, coverage: Math.min(a, b), coverageMax: Math.max(a, b), covered: { a, b }, mutual: 0.5, mutualMax: 1, lengthRatio: 0.4, shared: { a: 0.4, b: 1 } });
+    // A cut first, then its full version, then a copy of the full version that was never compared with the cut.
+    const recs: DecisionRecord[] = [
+      { id: 'cut', lang: 'en', candidates: [] },
+      { id: 'full', lang: 'en', candidates: [{ ...cand('cut', 0.9), evidence: ev(0.45, 0.98) }] },
+      { id: 'copy', lang: 'en', candidates: [{ ...cand('full', 0.95), evidence: ev(0.97, 0.96) }] },
+    ];
+    const asked: string[] = [];
+    const p = replay(recs, { sameLanguage: 0.7, crossLanguage: 0.7, merge: 0.9, original: 0.5 }, { against: (id, other) => (asked.push(`${id}>${other}`), undefined) });
+    // The copy joined through the full version, now the original: nothing else to compare.
+    expect(asked).toEqual([]);
+    expect(new Set(p.values()).size).toBe(1);
+  });
+});
+
 describe('originalThreshold', () => {
   it('is what 3 in 4 neighbours from other stories score below', () => {
     const weights = { features: [...FEATURE_NAMES], sameLanguage: [...FEATURE_NAMES.map(() => 0)], crossLanguage: [...FEATURE_NAMES.map(() => 0)] };
     // Same-language pairs score by their coverage alone; cross-language ones do not count here.
     weights.sameLanguage[FEATURE_NAMES.indexOf('coverage')] = 10;
     weights.sameLanguage[FEATURE_NAMES.indexOf('bias')] = -5;
-    const ev = (coverage: number) => ({ kind: 'rewrite' as const, cosine: 0, coverage, coverageMax: 0, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } });
+    const ev = (coverage: number) => ({ kind: 'rewrite' as const, cosine: 0, coverage, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } });
     // Different-story neighbours scoring 0.1, 0.2, 0.3, 0.4 (and one same-story pair at 0.9).
     const logit = (p: number) => (Math.log(p / (1 - p)) + 5) / 10;
     const scored: DecisionRecord[] = [

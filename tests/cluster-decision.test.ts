@@ -67,4 +67,26 @@ describe('decideCluster', () => {
     expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.2)], guarded)).toMatchObject({ action: 'join', clusterId: 5 });
     expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.5)], guarded)).toMatchObject({ action: 'merge', clusterId: 2, mergeFrom: [5] });
   });
+
+  it('says when the article contains the original it joins (a full version after its cut)', () => {
+    const covered = (a: number, b: number) => ({
+      kind: 'near-verbatim' as const,
+      cosine: 0.9,
+      coverage: Math.min(a, b),
+      coverageMax: Math.max(a, b),
+      covered: { a, b },
+      mutual: 0.5,
+      mutualMax: 1,
+      lengthRatio: 0.4,
+      shared: { a: 0.4, b: 1 },
+    });
+    const joining = (a: number, b: number): Candidate => {
+      const evidence = covered(a, b);
+      return { ...c('cut', 3, 0.95), evidence, original: { articleId: 'cut', score: 0.95, lang: 'en', method: 'embedding', evidence } };
+    };
+    // All of the original is found in the article, under half of the article in the original.
+    expect(decideCluster({ lang: 'en' }, [joining(0.45, 0.98)], t)).toMatchObject({ action: 'join', containsOriginal: true });
+    // A translation or copy covers its original about as much as it is covered.
+    expect(decideCluster({ lang: 'en' }, [joining(0.9, 0.95)], t)).not.toHaveProperty('containsOriginal');
+  });
 });

@@ -119,6 +119,25 @@ describe('Store', () => {
     store.close();
   });
 
+  it('keeps the original named among undated members while it stays one, and lets a dated member come first', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    const c = store.createCluster();
+    store.writeArticle(article('first'), c, vec(1, 0), []);
+    const full = store.writeArticle(article('full'), c, vec(1, 0), []);
+    store.refreshCluster(c);
+    expect(store.cluster(c)!.canonical!.id).toBe('first');
+    store.setOriginal(c, full);
+    store.refreshCluster(c);
+    expect(store.originalOf(c)).toBe(full);
+    store.writeArticle(article('later'), c, vec(1, 0), []);
+    store.refreshCluster(c);
+    expect(store.cluster(c)!.canonical!.id).toBe('full');
+    store.writeArticle(article('dated', '2024-05-01T00:00:00.000Z'), c, vec(1, 0), []);
+    store.refreshCluster(c);
+    expect(store.cluster(c)!.canonical!.id).toBe('dated');
+    store.close();
+  });
+
   it('records the model identity', () => {
     const store = new Store(join(tempDir(), 's.db'));
     expect(store.getModel()).toBeUndefined();

@@ -58,11 +58,16 @@ describe('pairEvidence', () => {
     expect(ev.mutualMax).toBe(1);
   });
 
-  it('labels same-language copies near-verbatim or rewrite by shingle overlap', () => {
+  it('labels same-language copies near-verbatim or rewrite by shingle overlap and passages shared word for word', () => {
     const text = 'the minister presented a budget that raises spending on schools and hospitals while cutting subsidies';
     const a: EvidenceSide = { lang: 'en', windows: story, anchors: [], minhash: minhash(text) };
-    expect(pairEvidence(a, { ...a, minhash: minhash(`${text} today`) }).kind).toBe('near-verbatim');
-    expect(pairEvidence(a, { ...a, minhash: minhash('an entirely different text about football and goals scored late') }).kind).toBe('rewrite');
+    // Reworded passages (other fingerprints, similar vectors).
+    const reworded = story.map((w, i) => ({ ...w, hash: `r${i}` }));
+    expect(pairEvidence(a, { ...a, windows: reworded, minhash: minhash(`${text} today`) }).kind).toBe('near-verbatim');
+    const other = minhash('an entirely different text about football and goals scored late');
+    expect(pairEvidence(a, { ...a, windows: reworded, minhash: other }).kind).toBe('rewrite');
+    // A cut of the article: few shingles in common with the whole, but all its passages word for word.
+    expect(pairEvidence(a, { ...a, windows: [story[0]!], minhash: other }).kind).toBe('near-verbatim');
   });
 });
 
@@ -72,6 +77,7 @@ describe('verifier', () => {
     cosine,
     coverage,
     coverageMax: coverage,
+    covered: { a: coverage, b: coverage },
     mutual: coverage,
     mutualMax: coverage,
     lengthRatio: 0.9,

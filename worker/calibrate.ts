@@ -14,7 +14,7 @@ export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguag
  * clusters it forms are not the recording run's (where every article stayed alone).
  */
 export interface ReplaySources {
-  /** When an article was published, if known: a cluster's original is its earliest (else its first). */
+  /** When an article was published, if known: a cluster's original is its earliest (see Store.refreshCluster). */
   publishedAt?: (articleId: string) => string | null | undefined;
   /** A recorded article's evidence against an earlier one, for an original that was not among its neighbours. */
   against?: (articleId: string, otherId: string) => OriginalEvidence | undefined;
@@ -23,12 +23,10 @@ export interface ReplaySources {
 interface Original {
   id: string;
   publishedAt: string | null;
-  order: number;
 }
 
-/** The store's order: dated before undated, earlier dates first, then first ingested. */
-const earlier = (a: Original, b: Original) =>
-  a.publishedAt !== null && b.publishedAt !== null ? a.publishedAt < b.publishedAt || (a.publishedAt === b.publishedAt && a.order < b.order) : a.publishedAt !== null || (b.publishedAt === null && a.order < b.order);
+/** Whether `a` replaces `b` as a cluster's original by date, as the store orders them: dated before undated, earlier dates first. */
+const datedBefore = (a: Original, b: Original) => a.publishedAt !== null && (b.publishedAt === null || a.publishedAt < b.publishedAt);
 
 /** Replays recorded decisions in order under `t`; returns each article's cluster label. */
 export function replay(records: readonly DecisionRecord[], t: Thresholds, sources: ReplaySources = {}): Map<string, string> {
@@ -36,7 +34,7 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
   const originals: Original[] = [];
   const find = (c: number): number => (parent[c] === c ? c : (parent[c] = find(parent[c]!)));
   const clusterOf = new Map<string, number>();
-  records.forEach((rec, order) => {
+  records.forEach((rec) => {
     const candidates: Candidate[] = [];
     for (const c of rec.candidates) {
       const cluster = clusterOf.get(c.articleId);
@@ -44,14 +42,14 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
       const root = find(cluster);
       const candidate: Candidate = { ...c, clusterId: root };
       const original = originals[root]!;
-      if (c.method === 'embedding' && c.evidence && original.id !== c.articleId) {
+      if (c.method === 'embedding' && c.evidence) {
         const seen = rec.candidates.find((x) => x.articleId === original.id && x.method === 'embedding' && x.evidence);
         const evidence = seen ? { articleId: seen.articleId, score: seen.score, lang: seen.lang, method: seen.method, evidence: seen.evidence, rank: seen.rank } : sources.against?.(rec.id, original.id);
         if (evidence) candidate.original = evidence;
       }
       candidates.push(candidate);
     }
-    const self: Original = { id: rec.id, publishedAt: sources.publishedAt?.(rec.id) ?? null, order };
+    const self: Original = { id: rec.id, publishedAt: sources.publishedAt?.(rec.id) ?? null };
     const d = decideCluster(rec, candidates, t);
     if (d.action === 'new') {
       parent.push(parent.length);
@@ -63,11 +61,12 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
     if (d.action === 'merge') {
       for (const from of d.mergeFrom) {
         const root = find(from);
-        if (earlier(originals[root]!, originals[into]!)) originals[into] = originals[root]!;
+        if (datedBefore(originals[root]!, originals[into]!)) originals[into] = originals[root]!;
         parent[root] = into;
       }
     }
-    if (earlier(self, originals[into]!)) originals[into] = self;
+    const current = originals[into]!;
+    if (datedBefore(self, current) || (d.containsOriginal && self.publishedAt === null && current.publishedAt === null)) originals[into] = self;
     clusterOf.set(rec.id, into);
   });
   return new Map([...clusterOf].map(([id, c]) => [id, String(find(c))]));

@@ -74,8 +74,9 @@ export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float3
 
 /**
  * The article's evidence against the original of each examined neighbour's cluster (the decision
- * checks it: no joining a story through one drifted member). Reuses the neighbour's own evidence
- * when the original is among the neighbours; otherwise compares with it once per cluster.
+ * checks it: no joining a story through one drifted member; and it tells whether the article
+ * contains the original). Reuses the neighbour's own evidence when the original is among the
+ * neighbours; otherwise compares with it once per cluster.
  */
 function attachOriginals(ctx: Context, article: PreparedArticle, candidates: Candidate[], against: (rowid: number) => OriginalEvidence): void {
   const { store } = ctx;
@@ -93,6 +94,6 @@ function attachOriginals(ctx: Context, article: PreparedArticle, candidates: Can
       byCluster.set(c.clusterId, original);
     }
     const original = byCluster.get(c.clusterId);
-    if (original && original.articleId !== c.articleId) c.original = original;
+    if (original) c.original = original;
   }
 }

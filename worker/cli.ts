@@ -14,6 +14,7 @@ import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
 import { progressBar } from './service/progress-bar.ts';
 import { reembedAll } from './reembed.ts';
 import { calibrateFile } from './calibrate-command.ts';
+import { relationsToOriginal } from './original.ts';
 
 interface CommonFlags {
   db?: string;
@@ -65,10 +66,16 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = false): void {
   const canonical = c.canonical ? `${c.canonical.id}${c.canonical.title ? ` "${c.canonical.title}"` : ''}` : '-';
-  io.stdout.write(`cluster ${c.id}: ${c.size} article${c.size === 1 ? '' : 's'} [${c.languages.join(', ')}], canonical ${canonical}\n`);
+  io.stdout.write(`cluster ${c.id}: ${c.size} article${c.size === 1 ? '' : 's'} [${c.languages.join(', ')}], original ${canonical}\n`);
   const evidence = explain ? store.matchesOfCluster(c.id) : [];
+  const relations = explain ? relationsToOriginal(store, c.id).members : [];
   for (const m of store.members(c.id)) {
     io.stdout.write(`  ${m.id}  ${m.lang}  ${m.publishedAt ?? ''}  ${m.title ?? ''}\n`);
+    const r = relations.find((x) => x.id === m.id);
+    if (r && r.relation !== 'original') {
+      const coverage = r.coverage ? `: ${pct(r.coverage.member)} of its passages found in the original, ${pct(r.coverage.original)} of the original's in it` : '';
+      io.stdout.write(`      ${r.relation} of the original${coverage}${r.earlier ? ` (${r.earlier === 'member' ? 'published before it' : 'published after it'})` : ''}\n`);
+    }
     for (const e of evidence.filter((x) => x.articleId === m.id)) {
       const coverage = e.coverage === null ? '' : `, passage coverage ${pct(e.coverage)}`;
       io.stdout.write(`      ${e.kind} of ${e.matchedId}: score ${e.score.toFixed(3)}${coverage} (${e.method}, ${e.decision})\n`);
@@ -76,9 +83,13 @@ function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = fals
   }
 }
 
-/** A cluster with its members; with `explain`, the evidence that put each member there. */
+/** A cluster with its members; with `explain`, the evidence that put each member there and each member's relation to the original. */
 function clusterJson(store: Store, c: ClusterSummary, explain = false) {
-  return { ...c, members: store.members(c.id), ...(explain && { evidence: store.matchesOfCluster(c.id) }) };
+  return {
+    ...c,
+    members: store.members(c.id),
+    ...(explain && { evidence: store.matchesOfCluster(c.id), relations: relationsToOriginal(store, c.id).members }),
+  };
 }
 
 

@@ -27,8 +27,8 @@ export interface Candidate {
   /** Position among the article's neighbours of the same language relation (0 = nearest). */
   rank?: number;
   /**
-   * The article's evidence against the original of this neighbour's cluster, when the neighbour
-   * is not that original itself.
+   * The article's evidence against the original of this neighbour's cluster (the neighbour's own
+   * when it is that original), when known.
    */
   original?: OriginalEvidence;
 }
@@ -39,7 +39,7 @@ export type OriginalEvidence = Omit<Candidate, 'clusterId' | 'original'>;
 export interface ScoredCandidate extends Candidate {
   /** The score the thresholds apply to: the verifier's, else the cosine. */
   verified: number;
-  /** The same score against the cluster's original, when the neighbour is not the original. */
+  /** The same score against the cluster's original, when known. */
   originalVerified?: number;
 }
 
@@ -61,8 +61,15 @@ export interface Thresholds {
 
 export type Decision =
   | { action: 'new' }
-  | { action: 'join'; clusterId: number; evidence: ScoredCandidate[] }
-  | { action: 'merge'; clusterId: number; mergeFrom: number[]; evidence: ScoredCandidate[] };
+  | { action: 'join'; clusterId: number; evidence: ScoredCandidate[]; containsOriginal?: true }
+  | { action: 'merge'; clusterId: number; mergeFrom: number[]; evidence: ScoredCandidate[]; containsOriginal?: true };
+
+/**
+ * How much more of the original must be found in the article than of the article in the original
+ * for the article to contain it (a full version arriving after its lead-only cut). Translations
+ * and copies cover each other about equally.
+ */
+const CONTAINS_MARGIN = 0.15;
 
 function score(articleLang: string, c: OriginalEvidence, t: Pick<Thresholds, 'verifier'>): number {
   if (c.method === 'exact') return 1;
@@ -85,7 +92,18 @@ export function thresholdFor(articleLang: string, candidate: Candidate, t: Thres
 
 /** Whether the article also has enough evidence against the cluster's original (an exact copy of a member is a member). */
 export function matchesOriginal(c: ScoredCandidate, t: Pick<Thresholds, 'original'>): boolean {
-  return c.method === 'exact' || c.originalVerified === undefined || c.originalVerified >= (t.original ?? 0);
+  if (c.method === 'exact' || !c.original || c.original.articleId === c.articleId) return true;
+  return (c.originalVerified ?? 0) >= (t.original ?? 0);
+}
+
+/**
+ * Whether the article holds the cluster's original within it: much more of the original is found
+ * in the article than of the article in the original. Where no publication date says otherwise,
+ * such an article becomes the cluster's original: the one that covers the others best.
+ */
+export function containsOriginal(c: Candidate): boolean {
+  const covered = c.method === 'embedding' ? c.original?.evidence?.covered : undefined;
+  return covered !== undefined && covered.b - covered.a >= CONTAINS_MARGIN;
 }
 
 export function decideCluster(article: { lang: string }, candidates: readonly Candidate[], t: Thresholds): Decision {
@@ -102,10 +120,12 @@ export function decideCluster(article: { lang: string }, candidates: readonly Ca
     if (c.clusterId === best.clusterId || others.has(c.clusterId)) continue;
     if (c.method === 'exact' || c.verified >= t.merge) others.set(c.clusterId, c);
   }
-  if (others.size === 0) return { action: 'join', clusterId: best.clusterId, evidence: [best] };
+  const contains = containsOriginal(best) ? ({ containsOriginal: true } as const) : {};
+  if (others.size === 0) return { action: 'join', clusterId: best.clusterId, evidence: [best], ...contains };
 
-  // The oldest cluster (lowest id) survives, so ids that users have seen keep pointing somewhere stable.
+  // The oldest cluster (lowest id) survives, so ids that users have seen keep pointing somewhere
+  // stable; it keeps its original too, unless the article contains the original of its best match.
   const ids = [best.clusterId, ...others.keys()].sort((a, b) => a - b);
   const [into, ...mergeFrom] = ids as [number, ...number[]];
-  return { action: 'merge', clusterId: into, mergeFrom, evidence: [best, ...others.values()] };
+  return { action: 'merge', clusterId: into, mergeFrom, evidence: [best, ...others.values()], ...contains };
 }

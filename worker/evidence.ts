@@ -33,6 +33,8 @@ export interface PairEvidence {
   coverage: number;
   /** The larger of the two directed coverages (a lead-only copy is covered by its full version). */
   coverageMax: number;
+  /** The two directed coverages: how much of each side finds a counterpart in the other. */
+  covered: { a: number; b: number };
   /**
    * Mutual alignment: for each side, the token share of its windows whose best counterpart has
    * them as its own best counterpart; the smaller of the two. Sentence by sentence, a translation
@@ -57,8 +59,12 @@ export interface PairEvidence {
   anchorOverlap?: number;
 }
 
-/** A near-verbatim copy shares most shingles; below that, same-language matches are rewrites. */
+/**
+ * A near-verbatim copy shares most shingles, or one side has most of its passages word for word
+ * in the other; below that, same-language matches are rewrites.
+ */
 const NEAR_VERBATIM_JACCARD = 0.5;
+const NEAR_VERBATIM_SHARED = 0.5;
 const tokensOf = (ws: readonly EvidenceWindow[]) => ws.reduce((n, w) => n + w.tokens, 0);
 
 /**
@@ -156,13 +162,17 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const [da, db] = alignment(pa, pb);
   const sameLang = a.lang === b.lang;
   const jac = sameLang && a.minhash && b.minhash ? jaccard(a.minhash, b.minhash) : undefined;
-  const kind: MatchKind = !sameLang ? 'translation' : (jac ?? 0) >= NEAR_VERBATIM_JACCARD ? 'near-verbatim' : 'rewrite';
+  // A cut of a copy (lead only, truncated) shares few shingles with its full version in Jaccard
+  // terms, but most of its own text word for word.
+  const verbatim = (jac ?? 0) >= NEAR_VERBATIM_JACCARD || Math.max(ta ? sharedA / ta : 0, tb ? sharedB / tb : 0) >= NEAR_VERBATIM_SHARED;
+  const kind: MatchKind = !sameLang ? 'translation' : verbatim ? 'near-verbatim' : 'rewrite';
   const anchors = anchorOverlap(a.anchors, b.anchors);
   return {
     kind,
     cosine: contentCosine(pa, pb),
     coverage: Math.min(da.coverage, db.coverage),
     coverageMax: Math.max(da.coverage, db.coverage),
+    covered: { a: da.coverage, b: db.coverage },
     mutual: Math.min(da.mutual, db.mutual),
     mutualMax: Math.max(da.mutual, db.mutual),
     lengthRatio: Math.min(ta, tb) / Math.max(1, ta, tb),

@@ -201,6 +201,7 @@ export class Pipeline {
     }
     const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
     // Now, not at the end of the batch: the next article's decision checks this cluster's original.
+    if (decision.action !== 'new' && decision.containsOriginal) store.setOriginal(clusterId, rowid);
     store.refreshCluster(clusterId);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {

@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from '../config.ts';
 import type { Context } from '../context.ts';
 import { InputError } from '../errors.ts';
 import { articleFromJson, type RawArticle } from '../input.ts';
+import { relationsToOriginal } from '../original.ts';
 import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { jobArticle, type JobRunner } from './runner.ts';
@@ -330,6 +331,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       ...(id !== requested && { mergedFrom: requested }),
       original: cluster.canonical,
       members: ctx.store.members(id),
+      relations: relationsToOriginal(ctx.store, id).members,
       evidence: ctx.store.matchesOfCluster(id),
     };
   });
