@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitThresholds, originalThreshold, replay } from '../worker/calibrate.ts';
+import { fitThresholds, originalThreshold, passageThreshold, replay } from '../worker/calibrate.ts';
 import type { Candidate } from '../worker/cluster-decision.ts';
 import type { DecisionRecord } from '../worker/pipeline.ts';
 import { FEATURE_NAMES } from '../worker/verifier.ts';
@@ -81,6 +81,27 @@ describe('replay of the original', () => {
     // The copy joined through the full version, now the original: nothing else to compare.
     expect(asked).toEqual([]);
     expect(new Set(p.values()).size).toBe(1);
+  });
+});
+
+describe('passageThreshold', () => {
+  it('is the lowest similarity at which neighbours from other stories show at most one passage pair in ten', () => {
+    const unit = (...v: number[]) => Float32Array.from(v.map((x) => x / Math.hypot(...v)));
+    const ev = { kind: 'rewrite' as const, cosine: 0, coverage: 0, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } };
+    // b1's one passage resembles a1's at cos 0.5 and a2's at cos 0.3; the same-story pair a2~a1 does not count.
+    const windows = new Map([
+      ['a1', [unit(1, 0, 0)]],
+      ['a2', [unit(0, 1, 0)]],
+      ['b1', [unit(0.5, 0.3, Math.sqrt(0.66))]],
+    ]);
+    const recs: DecisionRecord[] = [
+      { id: 'a1', lang: 'en', candidates: [] },
+      { id: 'a2', lang: 'en', candidates: [{ ...cand('a1', 0.9), evidence: ev }] },
+      { id: 'b1', lang: 'en', candidates: ['a1', 'a2'].map((id) => ({ ...cand(id, 0.5), evidence: ev })) },
+    ];
+    const t = passageThreshold(recs, gold, (id) => windows.get(id)!);
+    // Two different-story neighbours: one stray pair at 0.5 is one per two neighbours, too many; above 0.5, none.
+    expect(t).toBeCloseTo(0.51, 2);
   });
 });
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../db/store.ts';
-import { type CalibrationResult, fitThresholds, fitVerifier, originalThreshold, type ReplaySources, replay } from './calibrate.ts';
+import { type CalibrationResult, fitThresholds, fitVerifier, originalThreshold, passageThreshold, type ReplaySources, replay } from './calibrate.ts';
 import { boilerplateTest, evidenceAgainst, storedSide } from './candidates.ts';
 import type { OriginalEvidence, Thresholds } from './cluster-decision.ts';
 import type { Context } from './context.ts';
@@ -82,7 +82,11 @@ export async function calibrateFile(
     // The verifier's weights first (they define the score), then the thresholds on that score.
     const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
     const start = opts.verifier === false ? usable(current, log) : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9, original: originalThreshold(records, gold, verifier!) };
-    return { model: ctx.embedder.id, before, fitted: fitThresholds(records, gold, { minPrecision: opts.minPrecision, start, sources }) };
+    const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start, sources });
+    const windowsOf = (id: string) => ctx.store.windowsOf(ctx.store.articleById(id)!.rowid).map((w) => w.vector);
+    const passage = passageThreshold(records, gold, windowsOf);
+    if (passage !== undefined) fitted.thresholds.passage = passage;
+    return { model: ctx.embedder.id, before, fitted };
   });
 
   const savedTo: string[] = [];

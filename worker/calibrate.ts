@@ -4,10 +4,14 @@
 // thresholds that maximise pairwise F1 while keeping pairwise precision at or above the floor win.
 import { type Candidate, decideCluster, type OriginalEvidence, scoreCandidate, type Thresholds } from './cluster-decision.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
+import { alignPassages } from './passages.ts';
 import type { DecisionRecord } from './pipeline.ts';
 import { FEATURE_NAMES, featureVector, fitLogistic, type VerifierWeights } from './verifier.ts';
 
-export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge' | 'original'>;
+export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge' | 'original'> & {
+  /** Lowest similarity at which `check` shows a passage pair (display only; no decision uses it). */
+  passage?: number;
+};
 
 /**
  * What a replay needs beyond the records to check a cluster's original the way ingest does: the
@@ -112,6 +116,33 @@ export function originalThreshold(records: readonly DecisionRecord[], gold: Read
   if (negatives.length === 0) return 0;
   negatives.sort((a, b) => a - b);
   return Math.round(negatives[Math.floor(ORIGINAL_NEGATIVE_QUANTILE * (negatives.length - 1))]! * 100) / 100;
+}
+
+/** Passage pairs an article about another story may show on average, at most, in `check`. */
+const STRAY_PASSAGES_PER_NEIGHBOUR = 0.1;
+
+/**
+ * The passage-display threshold: the lowest similarity at which the passages `check` pairs up
+ * (one to one, alignPassages) between an article and a neighbour from another story number at
+ * most STRAY_PASSAGES_PER_NEIGHBOUR on average, so that a translation shows as many of its
+ * passage pairs as the model can vouch for. Undefined without different-story neighbours.
+ */
+export function passageThreshold(
+  records: readonly DecisionRecord[],
+  gold: ReadonlyMap<string, { cluster: string }>,
+  windowsOf: (articleId: string) => readonly Float32Array[],
+): number | undefined {
+  const stray: number[] = [];
+  let neighbours = 0;
+  for (const rec of records) {
+    for (const c of rec.candidates) {
+      if (!c.evidence || c.method !== 'embedding' || gold.get(rec.id)?.cluster === gold.get(c.articleId)?.cluster) continue;
+      neighbours++;
+      for (const p of alignPassages(windowsOf(rec.id), windowsOf(c.articleId), FINE[0]!).pairs) stray.push(p.score);
+    }
+  }
+  if (neighbours === 0) return undefined;
+  return FINE.find((t) => stray.filter((s) => s >= t).length / neighbours <= STRAY_PASSAGES_PER_NEIGHBOUR);
 }
 
 export interface CalibrationResult {
