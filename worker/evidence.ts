@@ -1,7 +1,7 @@
 // Evidence for one candidate pair beyond the document cosine, from window (passage) vectors and
 // fingerprints. Pure: the caller supplies both sides and a boilerplate predicate.
 import { anchorOverlap, jaccard } from './fingerprints.ts';
-import { dot } from './passages.ts';
+import { similarityMatrix } from './similarity.ts';
 
 export type MatchKind = 'exact' | 'near-verbatim' | 'translation' | 'rewrite';
 
@@ -84,23 +84,38 @@ function commonEnding(ws: readonly EvidenceWindow[], otherHashes: ReadonlySet<st
   return before > after;
 }
 
-function contentCosine(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]): number {
-  const mean = (ws: readonly EvidenceWindow[]) => {
-    const m = new Float64Array(ws[0]?.vector.length ?? 0);
-    for (const w of ws) for (let k = 0; k < m.length; k++) m[k]! += w.vector[k]! * w.tokens;
-    return m;
-  };
-  const ma = mean(a);
-  const mb = mean(b);
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let k = 0; k < ma.length; k++) {
-    ab += ma[k]! * mb[k]!;
-    aa += ma[k]! * ma[k]!;
-    bb += mb[k]! * mb[k]!;
+const vectorsOf = (ws: readonly EvidenceWindow[]) => ws.map((w) => w.vector);
+
+/** Σ_i Σ_j tokens_i · tokens_j · sims[i, j]: the dot product of the two sides' token-weighted vector sums. */
+function weightedDot(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[], sims: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    let row = 0;
+    for (let j = 0; j < b.length; j++) row += b[j]!.tokens * sims[i * b.length + j]!;
+    s += a[i]!.tokens * row;
   }
+  return s;
+}
+
+/** Cosine of the two sides' token-weighted vector sums, from window similarities (`ab`: the cross term). */
+function contentCosine(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[], ab: number): number {
+  const aa = weightedDot(a, a, similarityMatrix(vectorsOf(a), vectorsOf(a)));
+  const bb = weightedDot(b, b, similarityMatrix(vectorsOf(b), vectorsOf(b)));
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** One side's coverage (token-weighted best similarity, never below 0) and mutual-best token share. */
+function alignedShares(ws: readonly EvidenceWindow[], sim: Float64Array, mine: Int32Array, theirs: Int32Array): { coverage: number; mutual: number } {
+  let covered = 0;
+  let mutual = 0;
+  let total = 0;
+  for (let i = 0; i < ws.length; i++) {
+    const t = ws[i]!.tokens;
+    covered += Math.max(0, sim[i]!) * t;
+    if (theirs[mine[i]!] === i) mutual += t;
+    total += t;
+  }
+  return total > 0 ? { coverage: covered / total, mutual: mutual / total } : { coverage: 0, mutual: 0 };
 }
 
 /** Directed coverages and mutual-best shares of two window lists, from one similarity matrix. */
@@ -109,10 +124,12 @@ function alignment(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]) {
   const simOfA = new Float64Array(a.length);
   const bestOfB = new Int32Array(b.length).fill(-1);
   const simOfB = new Float64Array(b.length).fill(-Infinity);
+  const sims = similarityMatrix(vectorsOf(a), vectorsOf(b));
+  const cross = weightedDot(a, b, sims);
   for (let i = 0; i < a.length; i++) {
     let best = -Infinity;
     for (let j = 0; j < b.length; j++) {
-      const s = dot(a[i]!.vector, b[j]!.vector);
+      const s = sims[i * b.length + j]!;
       if (s > best) {
         best = s;
         bestOfA[i] = j;
@@ -124,18 +141,7 @@ function alignment(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[]) {
     }
     simOfA[i] = best;
   }
-  const side = (ws: readonly EvidenceWindow[], sim: Float64Array, mine: Int32Array, theirs: Int32Array) => {
-    let covered = 0;
-    let mutual = 0;
-    let total = 0;
-    ws.forEach((w, i) => {
-      covered += Math.max(0, sim[i]!) * w.tokens;
-      if (theirs[mine[i]!] === i) mutual += w.tokens;
-      total += w.tokens;
-    });
-    return total > 0 ? { coverage: covered / total, mutual: mutual / total } : { coverage: 0, mutual: 0 };
-  };
-  return [side(a, simOfA, bestOfA, bestOfB), side(b, simOfB, bestOfB, bestOfA)] as const;
+  return { a: alignedShares(a, simOfA, bestOfA, bestOfB), b: alignedShares(b, simOfB, bestOfB, bestOfA), cross };
 }
 
 export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (hash: string) => boolean = () => false): PairEvidence {
@@ -159,7 +165,7 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const setAside = commonEnding(ca, hashesB) && commonEnding(cb, hashesA);
   const pa = setAside ? ca.filter((w) => !hashesB.has(w.hash)) : ca;
   const pb = setAside ? cb.filter((w) => !hashesA.has(w.hash)) : cb;
-  const [da, db] = alignment(pa, pb);
+  const { a: da, b: db, cross } = alignment(pa, pb);
   const sameLang = a.lang === b.lang;
   const jac = sameLang && a.minhash && b.minhash ? jaccard(a.minhash, b.minhash) : undefined;
   // A cut of a copy (lead only, truncated) shares few shingles with its full version in Jaccard
@@ -169,7 +175,7 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const anchors = anchorOverlap(a.anchors, b.anchors);
   return {
     kind,
-    cosine: contentCosine(pa, pb),
+    cosine: contentCosine(pa, pb, cross),
     coverage: Math.min(da.coverage, db.coverage),
     coverageMax: Math.max(da.coverage, db.coverage),
     covered: { a: da.coverage, b: db.coverage },
