@@ -88,6 +88,24 @@ export function toBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
+/** int8 with a float32 scale in front: a quarter of the float32 size (window vectors). */
+export function toInt8Blob(v: Float32Array): Buffer {
+  let max = 0;
+  for (const x of v) max = Math.max(max, Math.abs(x));
+  const scale = max / 127;
+  const out = Buffer.alloc(4 + v.length);
+  out.writeFloatLE(scale, 0);
+  for (let i = 0; i < v.length; i++) out.writeInt8(scale > 0 ? Math.round(v[i]! / scale) : 0, 4 + i);
+  return out;
+}
+
+export function fromInt8Blob(b: Buffer): Float32Array {
+  const scale = b.readFloatLE(0);
+  const out = new Float32Array(b.byteLength - 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readInt8(4 + i) * scale;
+  return out;
+}
+
 export function fromBlob(b: Buffer): Float32Array {
   // Copy: the Buffer may share a pool, and Float32Array needs 4-byte alignment.
   const out = new Float32Array(b.byteLength / 4);
@@ -166,8 +184,8 @@ export class Store {
                         WHERE rowid = @rowid`),
       setVector: p('UPDATE articles SET vector = ? WHERE rowid = ?'),
       deleteWindows: p('DELETE FROM windows WHERE article_rowid = ?'),
-      insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      windowsOf: p('SELECT idx, start, end, tokens, hash, vector FROM windows WHERE article_rowid = ? ORDER BY idx'),
+      insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, 1)'),
+      windowsOf: p('SELECT idx, start, end, tokens, hash, vector, encoding FROM windows WHERE article_rowid = ? ORDER BY idx'),
       windowHashesOf: p('SELECT DISTINCT hash FROM windows WHERE article_rowid = ?').pluck(),
       dfUp: p('INSERT INTO window_df (hash, articles) VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET articles = articles + 1'),
       dfDown: p('UPDATE window_df SET articles = articles - 1 WHERE hash = ?'),
@@ -308,9 +326,9 @@ export class Store {
   windowsOf(rowid: number): readonly StoredWindow[] {
     let windows = this.windowCache.get(rowid);
     if (!windows) {
-      windows = (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer })[]).map((w) => ({
+      windows = (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer; encoding: number })[]).map(({ encoding, ...w }) => ({
         ...w,
-        vector: fromBlob(w.vector),
+        vector: encoding === 1 ? fromInt8Blob(w.vector) : fromBlob(w.vector),
       }));
       this.windowCache.set(rowid, windows);
     }
@@ -347,8 +365,13 @@ export class Store {
 
   /** Window rows plus the document frequency of their fingerprints. */
   private insertWindows(rowid: number, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
-    windows.forEach((w, idx) => this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, toBlob(w.vector)));
-    this.windowCache.set(rowid, windows.map((w, idx) => ({ ...w, idx })));
+    // The cache holds what a later read would decode, so a comparison never depends on whether it hit.
+    const stored = windows.map((w, idx) => {
+      const blob = toInt8Blob(w.vector);
+      this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, blob);
+      return { ...w, idx, vector: fromInt8Blob(blob) };
+    });
+    this.windowCache.set(rowid, stored);
     for (const hash of new Set(windows.map((w) => w.hash))) this.s.dfUp.run(hash);
   }
 

@@ -94,6 +94,23 @@ describe('Store', () => {
     store.close();
   });
 
+  it('stores window vectors as int8 with a scale (a quarter of the bytes), close enough that cosines move by under 1e-3', () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    let seed = 3;
+    const v = Float32Array.from({ length: 256 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
+    const norm = Math.hypot(...v);
+    const unit = v.map((x) => x / norm);
+    const rowid = store.writeArticle(article('q'), store.createCluster(), unit, [{ start: 0, end: 4, tokens: 2, hash: 'h', vector: unit }]);
+    const cached = store.windowsOf(rowid)[0]!.vector;
+    const fresh = new Store(store.path).windowsOf(rowid)[0]!.vector;
+    expect(Array.from(fresh)).toEqual(Array.from(cached));
+    let cos = 0;
+    for (let i = 0; i < unit.length; i++) cos += unit[i]! * fresh[i]!;
+    expect(Math.abs(cos - 1)).toBeLessThan(1e-3);
+    expect(store.db.prepare('SELECT length(vector) FROM windows WHERE article_rowid = ?').pluck().get(rowid)).toBe(260);
+    store.close();
+  });
+
   it('keeps cluster ids stable and picks the earliest published article as canonical', () => {
     const store = new Store(join(tempDir(), 's.db'));
     const c1 = store.createCluster();
