@@ -1,8 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Store } from '../db/store.ts';
 import { fitThresholds, originalThreshold, passageThreshold, replay } from '../worker/calibrate.ts';
 import type { Candidate } from '../worker/cluster-decision.ts';
 import type { DecisionRecord } from '../worker/pipeline.ts';
 import { FEATURE_NAMES } from '../worker/verifier.ts';
+import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir } from './helpers.ts';
 
 const cand = (articleId: string, score: number, lang = 'en'): Candidate => ({ articleId, clusterId: -1, score, lang, method: 'embedding' });
 
@@ -145,5 +149,54 @@ describe('fitThresholds', () => {
     // Everything joins at the start (precision 0); joining nothing has no false pair, so it is reachable.
     expect(r.feasible).toBe(true);
     expect(r.metrics.pairwise.predictedPairs).toBe(0);
+  });
+});
+
+describe('calibrate on a small labelled file (bundled model)', () => {
+  const seed = (name: string) => {
+    const [title, ...rest] = readFileSync(join(SEEDS, name), 'utf8').split('\n');
+    return { title: title!.trim(), text: rest.join('\n').trim() };
+  };
+  // Two translated stories (the seed original and its French version; a budget story in English
+  // and French), the seed rewrite as a story of its own, and two unrelated stories.
+  const labelled = [
+    { id: 'seed-en', lang: 'en', cluster: 'crypto', ...seed('000_dfad1a769eb878c2.txt') },
+    { id: 'quake', lang: 'en', cluster: 'quake', title: 'Earthquake', text: FIXTURE_TEXTS.quake },
+    { id: 'budget-en', lang: 'en', cluster: 'budget', title: 'Budget', text: FIXTURE_TEXTS.budget },
+    { id: 'seed-fr', lang: 'fr', cluster: 'crypto', ...seed('002_24598282812c099b.txt') },
+    { id: 'match', lang: 'en', cluster: 'match', title: 'Cup final', text: FIXTURE_TEXTS.match },
+    { id: 'budget-fr', lang: 'fr', cluster: 'budget', title: 'Budget', text: FIXTURE_TEXTS.budgetFr },
+    { id: 'rewrite', lang: 'en', cluster: 'rewrite', ...seed('001_1731066e91127400.txt') },
+  ];
+
+  it('fits every threshold, stores them for the model with --save, and estimates how they carry over with --holdout', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'labelled.jsonl');
+    writeFileSync(file, jsonl(labelled));
+    const r = await cli(['calibrate', file, '--json', '--save'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const { fitted, savedTo } = r.json();
+    expect(fitted.feasible).toBe(true);
+    expect(fitted.metrics.pairwise.precision).toBeGreaterThanOrEqual(0.98);
+    expect(fitted.thresholds).toEqual({
+      sameLanguage: expect.any(Number),
+      crossLanguage: expect.any(Number),
+      merge: expect.any(Number),
+      original: expect.any(Number),
+      passage: expect.any(Number),
+    });
+    expect(fitted.thresholds.merge).toBeGreaterThanOrEqual(Math.max(fitted.thresholds.sameLanguage, fitted.thresholds.crossLanguage));
+    expect(fitted.verifier.features).toEqual([...FEATURE_NAMES]);
+    expect(savedTo).toEqual([join(dir, 'newsdedup.db')]);
+    const stored = new Store(join(dir, 'newsdedup.db'));
+    expect(stored.calibration(r.json().model)).toMatchObject({ ...fitted.thresholds, verifier: fitted.verifier });
+    stored.close();
+
+    const h = await cli(['calibrate', file, '--json', '--holdout', '1'], { cwd: dir });
+    expect(h.code).toBe(0);
+    expect(h.json().folds).toHaveLength(2);
+    for (const f of h.json().folds) expect(f.test.articles + f.train.articles).toBe(labelled.length);
+    expect(h.json().mean.f1).toBeGreaterThanOrEqual(0);
+    expect((await cli(['calibrate', file, '--holdout', '1', '--save'], { cwd: dir })).code).toBe(2);
   });
 });

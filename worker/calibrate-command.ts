@@ -1,6 +1,7 @@
 // The `calibrate` command: records decisions on a labelled file, fits thresholds, and stores them
 // with the model identity (in the database, and/or as the model folder's shipped defaults).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../db/store.ts';
 import { type CalibrationResult, fitThresholds, fitVerifier, originalThreshold, passageThreshold, type ReplaySources, replay } from './calibrate.ts';
@@ -52,6 +53,49 @@ export function replaySources(ctx: Context): ReplaySources {
   };
 }
 
+/** One labelled file ingested with every decision recorded, its temporary database still open. */
+interface Recorded {
+  ctx: Context;
+  records: DecisionRecord[];
+  gold: Map<string, { cluster: string; lang: string }>;
+  sources: ReplaySources;
+}
+
+async function withRecorded<T>(config: Config, log: Logger, file: string, use: (r: Recorded) => T | Promise<T>): Promise<T> {
+  const goldList = readGoldLabels(file);
+  const records: DecisionRecord[] = [];
+  // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
+  // No verifier: the recording scores nothing, and the one in place may be fitted for older features.
+  const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2, verifier: undefined } };
+  return withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => {
+    const langOf = new Map(records.map((r) => [r.id, r.lang]));
+    const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? langOf.get(g.id) ?? 'und' }]));
+    return use({ ctx, records, gold, sources: replaySources(ctx) });
+  });
+}
+
+/** What a normal run would use (the recording run's own thresholds are out of reach on purpose). */
+const inPlace = (config: Config, ctx: Context): Thresholds => ({ ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds });
+
+/** Fits the verifier (unless told to keep the one in place), then the thresholds on its score, then the passage display. */
+function fit(r: Recorded, current: Thresholds, opts: { minPrecision: number; verifier?: boolean }, log: Logger): CalibrationResult {
+  const verifier = opts.verifier === false ? current.verifier : fitVerifier(r.records, r.gold);
+  const start =
+    opts.verifier === false
+      ? usable(current, log)
+      : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9, original: originalThreshold(r.records, r.gold, verifier!) };
+  const fitted = fitThresholds(r.records, r.gold, { minPrecision: opts.minPrecision, start, sources: r.sources });
+  const windowsOf = (id: string) => r.ctx.store.windowsOf(r.ctx.store.articleById(id)!.rowid).map((w) => w.vector);
+  const passage = passageThreshold(r.records, r.gold, windowsOf);
+  if (passage !== undefined) fitted.thresholds.passage = passage;
+  return fitted;
+}
+
+function scoreReplay(r: Recorded, t: Thresholds): ClusteringMetrics {
+  const predicted = replay(r.records, t, r.sources);
+  return clusteringMetrics([...r.gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predicted.get(id) ?? `missing:${id}` })));
+}
+
 export interface CalibrateReport {
   file: string;
   model: string;
@@ -67,26 +111,9 @@ export async function calibrateFile(
   opts: { minPrecision: number; save?: boolean; writeModel?: boolean; verifier?: boolean },
 ): Promise<CalibrateReport> {
   if (opts.writeModel && !config.modelDir) throw new UsageError('--write-model needs a local model folder (--model-dir)');
-  const goldList = readGoldLabels(file);
-  const records: DecisionRecord[] = [];
-  // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
-  // No verifier: the recording scores nothing, and the one in place may be fitted for older features.
-  const recording = { ...config, thresholds: { sameLanguage: 2, crossLanguage: 2, merge: 2, verifier: undefined } };
-  const { model, before, fitted } = await withTemporaryIngest(recording, log, file, { onDecision: (r) => records.push(r) }, (ctx) => {
-    // What a normal run would use (the recording run's own thresholds are out of reach on purpose).
-    const current: Thresholds = { ...FALLBACK_THRESHOLDS, ...ctx.embedder.recommendedThresholds, ...config.thresholds };
-    const gold = new Map(goldList.map((g) => [g.id, { cluster: g.cluster, lang: g.lang ?? records.find((r) => r.id === g.id)?.lang ?? 'und' }]));
-    const sources = replaySources(ctx);
-    const predictedBefore = replay(records, usable(current, log), sources);
-    const before = clusteringMetrics([...gold].map(([id, g]) => ({ id, lang: g.lang, gold: g.cluster, predicted: predictedBefore.get(id) ?? `missing:${id}` })));
-    // The verifier's weights first (they define the score), then the thresholds on that score.
-    const verifier = opts.verifier === false ? current.verifier : fitVerifier(records, gold);
-    const start = opts.verifier === false ? usable(current, log) : { ...current, verifier, sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.9, original: originalThreshold(records, gold, verifier!) };
-    const fitted = fitThresholds(records, gold, { minPrecision: opts.minPrecision, start, sources });
-    const windowsOf = (id: string) => ctx.store.windowsOf(ctx.store.articleById(id)!.rowid).map((w) => w.vector);
-    const passage = passageThreshold(records, gold, windowsOf);
-    if (passage !== undefined) fitted.thresholds.passage = passage;
-    return { model: ctx.embedder.id, before, fitted };
+  const { model, before, fitted } = await withRecorded(config, log, file, (r) => {
+    const current = inPlace(config, r.ctx);
+    return { model: r.ctx.embedder.id, before: scoreReplay(r, usable(current, log)), fitted: fit(r, current, opts, log) };
   });
 
   const savedTo: string[] = [];
@@ -108,4 +135,77 @@ export async function calibrateFile(
     savedTo.push(path);
   }
   return { file, model, before, fitted, savedTo };
+}
+
+export interface HoldoutReport {
+  file: string;
+  model: string;
+  /** Each fit on one half of the stories, scored on the other half. */
+  folds: { round: number; fitted: CalibrationResult['thresholds']; train: ClusteringMetrics; test: ClusteringMetrics }[];
+  /** Means over the folds of the test figures. */
+  mean: { precision: number; minPrecision: number; recall: number; f1: number; bcubedF1: number; crossLanguageRecall: number };
+}
+
+/** Seeded, so that an estimate can be repeated. */
+function random(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+/**
+ * How well a calibration carries over to stories it has not seen: in each round the gold clusters
+ * are split at random into two halves, each half is ingested on its own, and what is fitted on
+ * one half (verifier, thresholds) is scored on the other, both ways. Figures fitted and scored on
+ * the same file flatter; these do not.
+ */
+export async function holdoutEstimate(config: Config, log: Logger, file: string, opts: { minPrecision: number; rounds: number }): Promise<HoldoutReport> {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const clusterOf = readGoldLabels(file).map((g) => g.cluster);
+  const stories = [...new Set(clusterOf)].sort();
+  const dir = mkdtempSync(join(tmpdir(), 'newsdedup-holdout-'));
+  const folds: HoldoutReport['folds'] = [];
+  let model = '';
+  try {
+    for (let round = 1; round <= opts.rounds; round++) {
+      const next = random(round * 7919);
+      const half = new Set(stories.filter(() => next() < 0.5));
+      const files = [true, false].map((inHalf, k) => {
+        const path = join(dir, `round-${round}-${k}.jsonl`);
+        writeFileSync(path, `${lines.filter((_, i) => half.has(clusterOf[i]!) === inHalf).join('\n')}\n`);
+        return path;
+      });
+      await withRecorded(config, log, files[0]!, (a) =>
+        withRecorded(config, log, files[1]!, (b) => {
+          model = a.ctx.embedder.id;
+          for (const [train, test] of [
+            [a, b],
+            [b, a],
+          ] as const) {
+            const fitted = fit(train, inPlace(config, train.ctx), { minPrecision: opts.minPrecision }, log);
+            const t = { ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) };
+            folds.push({ round, fitted: fitted.thresholds, train: fitted.metrics, test: scoreReplay(test, t) });
+          }
+        }),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mean = (f: (m: ClusteringMetrics) => number) => folds.reduce((n, x) => n + f(x.test), 0) / Math.max(1, folds.length);
+  return {
+    file,
+    model,
+    folds,
+    mean: {
+      precision: mean((m) => m.pairwise.precision),
+      minPrecision: Math.min(...folds.map((x) => x.test.pairwise.precision)),
+      recall: mean((m) => m.pairwise.recall),
+      f1: mean((m) => m.pairwise.f1),
+      bcubedF1: mean((m) => m.bcubed.f1),
+      crossLanguageRecall: mean((m) => m.crossLanguage.recall),
+    },
+  };
 }

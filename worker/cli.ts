@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './log.ts';
 import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
 import { progressBar } from './service/progress-bar.ts';
 import { reembedAll } from './reembed.ts';
-import { calibrateFile } from './calibrate-command.ts';
+import { calibrateFile, holdoutEstimate } from './calibrate-command.ts';
 import { relationsToOriginal } from './original.ts';
 
 interface CommonFlags {
@@ -281,12 +281,30 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"')
       .option('--min-precision <p>', 'pairwise precision floor', '0.98')
       .option('--save', 'store the thresholds in the database (--db) for this model; later runs use them')
-      .option('--write-model', "write the thresholds into the model folder's newsdedup.json (the model's shipped defaults)"),
-  ).action(async (file: string, flags: CommonFlags & { minPrecision: string; save?: boolean; writeModel?: boolean }) => {
+      .option('--write-model', "write the thresholds into the model folder's newsdedup.json (the model's shipped defaults)")
+      .option('--holdout <rounds>', 'estimate instead how a calibration carries over to unseen stories: fit on half the gold clusters, score on the other half, both ways, for n random splits; saves nothing'),
+  ).action(async (file: string, flags: CommonFlags & { minPrecision: string; save?: boolean; writeModel?: boolean; holdout?: string }) => {
     const minPrecision = Number(flags.minPrecision);
     if (!(minPrecision > 0 && minPrecision <= 1)) throw new UsageError(`--min-precision must be in (0, 1], got ${flags.minPrecision}`);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
     const { config, log } = ctxFor(flags);
+    if (flags.holdout !== undefined) {
+      const rounds = Number(flags.holdout);
+      if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--holdout must be a whole number of rounds, got ${flags.holdout}`);
+      if (flags.save || flags.writeModel) throw new UsageError('--holdout saves nothing: leave out --save and --write-model');
+      const h = await holdoutEstimate(config, log, file, { minPrecision, rounds });
+      if (flags.json) io.stdout.write(`${JSON.stringify(h)}\n`);
+      else {
+        io.stdout.write(`model ${h.model}, ${rounds} random split(s) of the gold clusters, each half fitted and scored on the other\n`);
+        for (const f of h.folds) {
+          const m = f.test;
+          io.stdout.write(`  round ${f.round}: pairwise P ${pct(m.pairwise.precision)} R ${pct(m.pairwise.recall)} F1 ${pct(m.pairwise.f1)}, B-cubed F1 ${pct(m.bcubed.f1)}, cross-language R ${pct(m.crossLanguage.recall)}\n`);
+        }
+        const x = h.mean;
+        io.stdout.write(`mean   pairwise P ${pct(x.precision)} (lowest ${pct(x.minPrecision)}) R ${pct(x.recall)} F1 ${pct(x.f1)}, B-cubed F1 ${pct(x.bcubedF1)}, cross-language R ${pct(x.crossLanguageRecall)}\n`);
+      }
+      return;
+    }
     const r = await calibrateFile(config, log, file, { minPrecision, save: flags.save, writeModel: flags.writeModel });
     if (flags.json) io.stdout.write(`${JSON.stringify(r)}\n`);
     else {
