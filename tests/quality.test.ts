@@ -21,11 +21,12 @@ describe('bundled model on real articles', () => {
   });
 
   // Issue 3's target: all three seeds in one cluster. Not met yet. The English rewrite ("spun" by
-  // another outlet) arrives before the French version and scores 0.44 against the original (cosine
-  // 0.72; the same-language bar is 0.72 on the verifier's score), so it starts a cluster. It scores
-  // 0.81 against the French version, enough to join, but when the French version arrives and joins
-  // the original, pulling the rewrite's cluster in is a merge, which needs 0.91. This test turns red
-  // the day the target is met, so that it gets flipped into a plain test.
+  // another outlet) arrives before the French version and scores 0.13 against the original (the
+  // same-language bar is 0.57: its passages do not correspond one to one, like those of another
+  // article on the same event), so it starts a cluster. Against the French version it scores 0.51,
+  // under the cross-language bar (0.61) and the merge bar (0.61) that pulling its cluster in would
+  // take when the French version joins the original. This test turns red the day the target is
+  // met, so that it gets flipped into a plain test.
   it.fails('clusters the whole seed trio, the English rewrite included (target not met yet)', async () => {
     const clusterOf = await seedClusters(tempDir());
     expect(new Set(clusterOf.values()).size).toBe(1);
@@ -48,11 +49,14 @@ describe('bundled model on real articles', () => {
     const r = await cli(['eval', DEV, '--json'], { cwd: tempDir() });
     expect(r.code).toBe(0);
     const m = r.json().metrics;
-    // Measured at calibration: pairwise P 0.981, R 0.871, F1 0.923; B-cubed F1 0.966; cross-language recall 0.864.
-    expect(m.pairwise.precision).toBeGreaterThanOrEqual(0.97);
-    expect(m.pairwise.f1).toBeGreaterThanOrEqual(0.91);
-    expect(m.bcubed.f1).toBeGreaterThanOrEqual(0.955);
-    expect(m.crossLanguage.recall).toBeGreaterThanOrEqual(0.85);
+    // Measured at calibration (fitted on this file): pairwise P 1.000, R 0.998, F1 0.999; B-cubed F1
+    // 0.999; cross-language recall 0.998, same-language 1.000. Held out (calibrate --holdout 5), F1
+    // is 0.991: the floors leave room for that, not for a return to the old figures (F1 0.923).
+    expect(m.pairwise.precision).toBeGreaterThanOrEqual(0.99);
+    expect(m.pairwise.f1).toBeGreaterThanOrEqual(0.98);
+    expect(m.bcubed.f1).toBeGreaterThanOrEqual(0.985);
+    expect(m.crossLanguage.recall).toBeGreaterThanOrEqual(0.97);
+    expect(m.sameLanguage.recall).toBeGreaterThanOrEqual(0.95);
     // The lexical baseline of the same run finds no translation at all.
     expect(r.json().lexicalBaseline.crossLanguage.found).toBe(0);
   });
