@@ -91,18 +91,20 @@ export function toBlob(v: Float32Array): Buffer {
 /** int8 with a float32 scale in front: a quarter of the float32 size (window vectors). */
 export function toInt8Blob(v: Float32Array): Buffer {
   let max = 0;
-  for (const x of v) max = Math.max(max, Math.abs(x));
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
   const scale = max / 127;
   const out = Buffer.alloc(4 + v.length);
   out.writeFloatLE(scale, 0);
-  for (let i = 0; i < v.length; i++) out.writeInt8(scale > 0 ? Math.round(v[i]! / scale) : 0, 4 + i);
+  const q = new Int8Array(out.buffer, out.byteOffset + 4, v.length);
+  if (scale > 0) for (let i = 0; i < v.length; i++) q[i] = Math.round(v[i]! / scale);
   return out;
 }
 
 export function fromInt8Blob(b: Buffer): Float32Array {
   const scale = b.readFloatLE(0);
-  const out = new Float32Array(b.byteLength - 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readInt8(4 + i) * scale;
+  const q = new Int8Array(b.buffer, b.byteOffset + 4, b.byteLength - 4);
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i]! * scale;
   return out;
 }
 
