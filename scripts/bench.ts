@@ -100,7 +100,7 @@ async function benchOurs(corpus: BenchArticle[], flags: Record<string, unknown>,
     const summary = await new Pipeline(ctx).ingest(items(), (p) => {
       const now = performance.now();
       while (latency.length < p.done) latency.push(now - pulled[latency.length]!);
-      if (p.done >= nextSample) {
+      if (p.done >= nextSample || p.done === corpus.length) {
         nextSample += 1000;
         gc?.();
         const m = process.memoryUsage();
