@@ -94,6 +94,27 @@ describe.runIf(existsSync(DEV))('boilerplate trap (bundled model, real stories, 
     expect([...clusterOf.values()]).not.toContain(late.get('late-21'));
   });
 
+  it('counts text that recurs within one story (a wire story copied by many sites) as that story’s, not as boilerplate', async () => {
+    const en = stories('en');
+    const [x, y] = [en[2]!, en[3]!];
+    const dir = tempDir();
+    // Each story copied more often than BOILERPLATE_ARTICLES: every paragraph recurs that often,
+    // but within one story.
+    const copies = (a: DevArticle, name: string) => Array.from({ length: BOILERPLATE_ARTICLES + 2 }, (_, i) => published(a, `${name}-${i}`));
+    const clusterOf = await ingest(dir, 'copies.jsonl', [...copies(x, 'x'), ...copies(y, 'y')]);
+    expect(new Set([...clusterOf].filter(([id]) => id.startsWith('x-')).map(([, c]) => c)).size).toBe(1);
+    // A cut of X with a line of its own: its paragraphs are compared as X's text, not set aside
+    // (were they boilerplate, only the new line would be left to compare).
+    const paras = x.text.split('\n');
+    const cut = { id: 'draft', lang: 'en', title: x.title, text: [...paras.slice(0, Math.ceil(paras.length / 2)), 'Updated with comments from the agency.'].join('\n') };
+    const r = await check(dir, cut);
+    expect(r.verdict).toBe('duplicate');
+    expect(r.decision.clusterId).toBe(clusterOf.get('x-0'));
+    const viaX = r.matches.find((m: { id: string; evidence?: unknown }) => m.id.startsWith('x-') && m.evidence);
+    expect(viaX.evidence.shared.a).toBeGreaterThan(0.5);
+    for (const m of r.matches.filter((k: { id: string }) => k.id.startsWith('y-'))) expect(m.qualifies).toBe(false);
+  });
+
   it('joins a story copied by another site under that site’s own footer, and its translation under the first site’s footer', async () => {
     const en = stories('en');
     const fr = stories('fr');
