@@ -4,6 +4,7 @@
 // cluster of the article it was made from, so speed can be checked against quality.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng } from './model/train.ts';
 
 export interface BenchArticle {
   id: string;
@@ -17,18 +18,6 @@ export interface BenchArticle {
 
 export type VariantKind = 'original' | 'copy' | 'truncated' | 'reordered' | 'footer' | 'truncated+footer' | 'reordered+footer';
 const EDITS: VariantKind[] = ['copy', 'truncated', 'reordered', 'footer', 'truncated+footer', 'reordered+footer'];
-
-/** mulberry32: a small seeded generator, so every run ingests the same corpus. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const paragraphs = (text: string) => text.split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean);
 
@@ -71,7 +60,7 @@ function edit(source: BenchArticle, kind: VariantKind, footers: string[], rnd: (
  * shuffled (a copy may arrive before its original, as on a real feed).
  */
 export function buildCorpus(opts: { devFile: string; seedsDir: string; n: number; seed?: number }): BenchArticle[] {
-  const rnd = random(opts.seed ?? 42);
+  const rnd = prng(opts.seed ?? 42);
   const { sources, footers } = readSources(opts.devFile, opts.seedsDir);
   const out = sources.slice(0, opts.n);
   for (let i = 0; out.length < opts.n; i++) {
