@@ -53,7 +53,9 @@ describe.runIf(existsSync(DEV))('snowball guard (bundled model, real stories)', 
     const draft = await cli(['check', '-', '--json'], { cwd: dir, stdin: JSON.stringify({ ...rows[2], id: 'draft' }) });
     const viaB = draft.json().matches.find((m: { id: string }) => m.id === 'B');
     expect(viaB.score).toBeGreaterThanOrEqual(SHIPPED.sameLanguage);
-    // …but has no evidence against the cluster's original, A: it is a story of its own.
+    // …but has no evidence against the cluster's original, A: it is a story of its own, and
+    // check says B does not qualify it, as the decision judges.
+    expect(viaB.qualifies).toBe(false);
     expect(draft.json().verdict).toBe('original');
 
     writeFileSync(join(dir, 'c.jsonl'), jsonl(rows.slice(2)));

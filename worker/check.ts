@@ -1,6 +1,6 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
 import { documentText } from '../models/embedder.ts';
-import { type Decision, decideCluster, scoreCandidate, thresholdFor } from './cluster-decision.ts';
+import { type Decision, decideCluster, matchesOriginal, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
@@ -28,7 +28,11 @@ export interface CheckMatch {
   kind: string;
   /** The raw evidence behind the score (passage coverage, length ratio, shared text, anchors), when gathered. */
   evidence?: PairEvidence;
-  /** Whether this neighbour alone clears the decision threshold. */
+  /**
+   * Whether this neighbour alone would let the draft join its cluster, as the decision judges it:
+   * its score clears the threshold for the language relation, and, when it is not the cluster's
+   * original, the draft's evidence against that original clears the original check too.
+   */
   qualifies: boolean;
   crossLanguage: boolean;
   /** Which of the two was published first, when both dates are known. */
@@ -78,7 +82,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       method: c.method,
       kind: c.method === 'exact' ? 'exact' : (c.evidence?.kind ?? (c.lang === article.lang ? 'rewrite' : 'translation')),
       ...(c.evidence && { evidence: c.evidence }),
-      qualifies: c.verified >= thresholdFor(article.lang, c, thresholds),
+      qualifies: c.verified >= thresholdFor(article.lang, c, thresholds) && matchesOriginal(c, thresholds),
       crossLanguage: stored.lang !== article.lang,
       earlier:
         article.publishedAt && stored.publishedAt ? (article.publishedAt < stored.publishedAt ? 'draft' : 'stored') : 'unknown',

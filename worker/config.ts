@@ -38,7 +38,7 @@ export interface Config {
   neighbours: number;
   hnsw: HnswParams;
   /** Overrides of the model's recommended thresholds. */
-  thresholds: Partial<Thresholds>;
+  thresholds: ThresholdSettings;
   logLevel: LogLevel;
   /** The worker's HTTP API (docs/service.md). */
   http: HttpConfig;
@@ -51,6 +51,14 @@ export interface Config {
   /** Seconds between index saves in the worker (it is also saved at shutdown). */
   indexSaveSeconds: number;
 }
+
+/**
+ * The thresholds a configuration may set (each overrides the calibrated one): the decision's,
+ * and `passage`, the lowest similarity at which `check` shows a passage pair. The verifier's
+ * weights come from calibration only.
+ */
+export type ThresholdSettings = Partial<Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge' | 'original'>> & { passage?: number };
+const THRESHOLD_KEYS = ['sameLanguage', 'crossLanguage', 'merge', 'original', 'passage'] as const;
 
 export interface HttpConfig {
   host: string;
@@ -92,7 +100,7 @@ export interface ConfigLayer {
   threads?: number;
   neighbours?: number;
   hnsw?: Partial<HnswParams>;
-  thresholds?: Partial<Thresholds>;
+  thresholds?: ThresholdSettings;
   logLevel?: LogLevel;
   http?: Partial<HttpConfig>;
   inbox?: string;
@@ -162,6 +170,10 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
   const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
   const th = (raw.thresholds ?? {}) as Record<string, unknown>;
+  if (typeof th !== 'object' || th === null || Array.isArray(th)) throw new UsageError(`${where}: thresholds must be an object`);
+  for (const key of Object.keys(th)) {
+    if (!(THRESHOLD_KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}: unknown setting "thresholds.${key}" (known: ${THRESHOLD_KEYS.join(', ')})`);
+  }
   const str = (k: string) => {
     const v = raw[k];
     if (v !== undefined && typeof v !== 'string') throw new UsageError(`${where}: ${k} must be a string`);
@@ -183,11 +195,7 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
       efConstruction: positiveInt(hnsw.efConstruction, `${where}: hnsw.efConstruction`),
       efSearch: positiveInt(hnsw.efSearch, `${where}: hnsw.efSearch`),
     },
-    thresholds: {
-      sameLanguage: unitScore(th.sameLanguage, `${where}: thresholds.sameLanguage`),
-      crossLanguage: unitScore(th.crossLanguage, `${where}: thresholds.crossLanguage`),
-      merge: unitScore(th.merge, `${where}: thresholds.merge`),
-    },
+    thresholds: Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, unitScore(th[k], `${where}: thresholds.${k}`)])) as ThresholdSettings,
     logLevel: oneOf(raw.logLevel, LEVELS, `${where}: logLevel`),
     ...serviceSettings(raw, where),
   };
