@@ -20,7 +20,7 @@ import { Embedder } from '../models/embedder.ts';
 import { DEFAULTS, DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../worker/config.ts';
 import { type HnswParams, VectorIndex } from '../worker/vector-index.ts';
 import { buildPool, syntheticArticles, type Pool } from './bench-scale/corpus.ts';
-import { CORPUS_SEED, type DatabaseInfo, ensureDatabase, ensureIndex, type IndexInfo, readVectors, timedRebuild } from './bench-scale/database.ts';
+import { CORPUS_SEED, type DatabaseInfo, ensureDatabase, ensureIndex, indexCachePath, type IndexInfo, readVectors, timedRebuild } from './bench-scale/database.ts';
 import type { CheckLatency, ColdStart } from './bench-scale/probe.ts';
 import { type CurvePoint, exactTopK, recallCurve } from './bench-scale/recall.ts';
 import { prng } from './model/train.ts';
@@ -120,7 +120,7 @@ async function measureSize(size: number, ctx: { pool: Pool; embedder: Embedder; 
     const t0 = performance.now();
     const vectors = readVectors(store, embedder.dim);
     readVectorsSeconds = (performance.now() - t0) / 1000;
-    const built = ensureIndex({ store, modelId: embedder.id, dim: embedder.dim, params: opts.hnsw, vectors, log });
+    const built = ensureIndex({ store, modelId: embedder.id, dim: embedder.dim, params: opts.hnsw, vectors, cachePath: indexCachePath(opts.dir, pool, size, opts.hnsw), log });
     index = built.info;
     log(`  index ${index.reused ? 'reused' : 'built'}: M ${index.params.m} efC ${index.params.efConstruction}, ${index.buildSeconds.toFixed(0)} s (${index.insertsPerSecond.toFixed(0)} inserts/s), ${(index.fileBytes / 1e6).toFixed(0)} MB`);
 
@@ -129,6 +129,7 @@ async function measureSize(size: number, ctx: { pool: Pool; embedder: Embedder; 
     const truth = exactTopK(vectors, queries.vectors, K);
     log(`  exact top-${K} of ${queries.vectors.length} queries in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     curve = recallCurve(built.index, queries.vectors, truth, opts.efs);
+    log(`  recall@10 by ef: ${curve.map((p) => `${p.ef} ${p.recall.toFixed(4)} (${p.p50Ms.toFixed(2)} ms)`).join(', ')}`);
     for (const g of opts.grid) {
       const extra = new VectorIndex(join(opts.dir, 'grid-unsaved.hnsw'), embedder.dim, { ...g, efSearch: opts.hnsw.efSearch });
       const buildSeconds = timedRebuild(extra, vectors, log);

@@ -2,8 +2,8 @@
 // its HNSW index beside it, cached under the benchmark folder: building a million takes a good
 // part of an hour, so a second run reuses it. The cache key is model, size and corpus version for
 // the database, and the HNSW build parameters for the index (a marker beside the index says which).
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadMigrations } from '../../db/migrate.ts';
 import { Store } from '../../db/store.ts';
 import type { Embedder } from '../../models/embedder.ts';
@@ -150,8 +150,35 @@ export function readVectors(store: Store, dim: number): { rowids: Int32Array; da
 }
 
 /**
- * The database's index built with `params`: loaded when the cached one was built with them,
- * else built from `vectors`, timed, and saved beside the database (where openContext finds it).
+ * Where built indexes are kept apart from their database: keyed by what determines the vectors
+ * and labels (model windows, size, corpus version) and the build parameters, not by the schema.
+ * A database rebuilt for a new schema holds the same vectors under the same rowids, so its index
+ * (a million vectors: an hour or more on two cores) is taken from here instead of built again.
+ */
+export function indexCachePath(dir: string, pool: Pool, size: number, params: Omit<HnswParams, 'efSearch'>): string {
+  return join(dir, 'indexes', `${slug(pool.modelId)}-n${size}-c${CORPUS_VERSION}-p${pool.fingerprint}-m${params.m}-efc${params.efConstruction}.hnsw`);
+}
+
+/** The index file, its sidecar (VectorIndex) and its build marker (here). */
+const indexFiles = (path: string) => [path, `${path}.json`, `${path}.build.json`];
+
+/** Hard-links (else copies) an index's files to another path; saves write a temp file and rename, so links never see a half-written file. */
+function linkIndex(from: string, to: string): void {
+  indexFiles(from).forEach((src, i) => {
+    const dst = indexFiles(to)[i]!;
+    rmSync(dst, { force: true });
+    try {
+      linkSync(src, dst);
+    } catch {
+      copyFileSync(src, dst);
+    }
+  });
+}
+
+/**
+ * The database's index built with `params`: loaded when the database's own or the cached one
+ * (`cachePath`) was built with them for this database generation, else built from `vectors`,
+ * timed, saved beside the database (where openContext finds it) and linked into the cache.
  */
 export function ensureIndex(opts: {
   store: Store;
@@ -159,15 +186,25 @@ export function ensureIndex(opts: {
   dim: number;
   params: HnswParams;
   vectors: { rowids: Int32Array; data: Float32Array };
+  cachePath: string;
   log: (line: string) => void;
 }): { index: VectorIndex; info: IndexInfo } {
-  const { store, modelId, dim, params, vectors, log } = opts;
+  const { store, modelId, dim, params, vectors, cachePath, log } = opts;
   const index = new VectorIndex(indexPath(store.path), dim, params);
-  const markerPath = `${index.path}.build.json`;
-  const marker = readJson<IndexMarker>(markerPath);
   const generation = store.generation();
   const n = vectors.rowids.length;
-  if (marker && marker.generation === generation && marker.params.m === params.m && marker.params.efConstruction === params.efConstruction) {
+  const usable = (path: string) => {
+    const marker = readJson<IndexMarker>(`${path}.build.json`);
+    const fits = marker && marker.generation === generation && marker.params.m === params.m && marker.params.efConstruction === params.efConstruction;
+    return fits && indexFiles(path).every((f) => existsSync(f)) ? marker : undefined;
+  };
+  for (const source of [index.path, cachePath]) {
+    const marker = usable(source);
+    if (!marker) continue;
+    if (source !== index.path) {
+      log(`  index: taking the one built for these vectors from ${source}`);
+      linkIndex(source, index.path);
+    }
     if (index.tryLoad({ generation, modelId, count: n }).loaded) {
       const { generation: _g, ...info } = marker;
       return { index, info: { ...info, fileBytes: statSync(index.path).size, reused: true } };
@@ -184,7 +221,9 @@ export function ensureIndex(opts: {
     saveSeconds: seconds(t1),
     generation,
   };
-  writeFileSync(markerPath, JSON.stringify(written, null, 2));
+  writeFileSync(`${index.path}.build.json`, JSON.stringify(written, null, 2));
+  mkdirSync(dirname(cachePath), { recursive: true });
+  linkIndex(index.path, cachePath);
   const { generation: _g, ...info } = written;
   return { index, info: { ...info, fileBytes: statSync(index.path).size, reused: false } };
 }
