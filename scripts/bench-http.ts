@@ -12,18 +12,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { makeTinyModel } from './make-tiny-model.ts';
+import { scriptArgs } from './args.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const { values } = parseArgs({
-  options: {
+const { values } = scriptArgs(
+  `Requests per second of the worker's HTTP API on loopback, then the end-to-end ingestion rate.
+
+  tsx scripts/bench-http.ts [--seconds 3] [--clients 8] [--model-dir DIR] [--json]`,
+  {
     seconds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '8' },
     'model-dir': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
-});
+);
 const SECONDS = Math.min(30, Math.max(0.5, Number(values.seconds)));
 const CLIENTS = Math.min(64, Math.max(1, Number(values.clients)));
 

@@ -14,21 +14,24 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { makeTinyModel } from './make-tiny-model.ts';
+import { scriptArgs } from './args.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'newsdedup.js');
-const { values } = parseArgs({
-  options: {
+const { values } = scriptArgs(
+  `Repeated kill -9 test of the worker: every acknowledged article must be stored exactly once.
+
+  tsx scripts/crash-test.ts [--rounds 10] [--clients 3] [--max-delay-ms 1500] [--model-dir DIR] [--keep]`,
+  {
     rounds: { type: 'string', default: '10' },
     clients: { type: 'string', default: '3' },
     'max-delay-ms': { type: 'string', default: '1500' },
     'model-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
-});
+);
 const ROUNDS = Math.min(100, Math.max(1, Number(values.rounds)));
 const CLIENTS = Math.min(16, Math.max(1, Number(values.clients)));
 const MAX_DELAY = Math.min(10_000, Math.max(50, Number(values['max-delay-ms'])));

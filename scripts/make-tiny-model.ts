@@ -5,9 +5,9 @@
 //
 //   tsx scripts/make-tiny-model.ts <outDir> [--dim 32] [--name tiny] [text files...]
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { exportStaticModel } from './model/export.ts';
 import { prng } from './model/train.ts';
+import { scriptArgs } from './args.ts';
 
 export interface TinyModelOptions {
   outDir: string;
@@ -47,10 +47,13 @@ export function makeTinyModel(opts: TinyModelOptions): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { dim: { type: 'string', default: '32' }, name: { type: 'string', default: 'tiny-test-model' } },
-  });
+  const { values, positionals } = scriptArgs(
+    `Writes a tiny real model (ONNX + tokenizer, transformers.js layout) learned from the given texts, for tests.
+
+  tsx scripts/make-tiny-model.ts <outDir> [--dim N] [--name NAME] [text files...]`,
+    { dim: { type: 'string', default: '32' }, name: { type: 'string', default: 'tiny-test-model' } },
+    true,
+  );
   const [outDir, ...files] = positionals;
   if (!outDir) {
     console.error('usage: tsx scripts/make-tiny-model.ts <outDir> [--dim N] [--name NAME] [text files...]');

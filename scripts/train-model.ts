@@ -7,7 +7,6 @@
 // Seeded and deterministic for a given data folder and options.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadParallel, loadDicts, isNewsSource, NON_COMMERCIAL_SOURCES, loadDev, loadBenchmark, type ParallelFile } from './model/data.ts';
 import { words, WordPieceEncoder } from './model/tokenize.ts';
 import { buildVocab } from './model/vocab.ts';
@@ -16,9 +15,14 @@ import { embedDoc, embedText, finish, languageMeans, meanOfIds, type TableModel 
 import { devRecall, bitextScores } from './model/evaluate.ts';
 import { exportStaticModel } from './model/export.ts';
 import { whiteningMatrix, applyLinear } from './model/postprocess.ts';
+import { scriptArgs } from './args.ts';
 
-const { values: a } = parseArgs({
-  options: {
+const { values: a } = scriptArgs(
+  `Trains newsdedup's static multilingual embedding model from parallel text and exports it (transformers.js layout).
+
+  npx tsx scripts/train-model.ts --data ../shared/data/parallel --out models/newsdedup-static-v1 \\
+      [--dev ../shared/data/dev.jsonl] [--bench ../shared/data/benchmarks]   (evaluation only)`,
+  {
     data: { type: 'string' },
     out: { type: 'string' },
     name: { type: 'string', default: 'newsdedup-static-v1' },
@@ -49,7 +53,7 @@ const { values: a } = parseArgs({
     'full-graph': { type: 'boolean', default: false },
     'tokenizer-pipeline': { type: 'string', default: 'regex' },
   },
-});
+);
 if (!a.data || (!a.out && !a['no-export'])) {
   console.error('usage: tsx scripts/train-model.ts --data <parallel dir> --out <model dir> [options]');
   process.exit(2);

@@ -3,11 +3,17 @@
 //   npx tsx scripts/model/reexport.ts <from dir> <to dir> [--pooled-only] [--tokenizer-pipeline bert|regex] [--variants q8]
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readTable } from './postprocess.ts';
 import { exportStaticModel } from './export.ts';
+import { scriptArgs } from '../args.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'pooled-only': { type: 'boolean', default: false }, 'tokenizer-pipeline': { type: 'string', default: 'bert' }, variants: { type: 'string', default: 'q8' } } });
+const { values, positionals } = scriptArgs(
+  `Re-exports an exported static model with other export options (e.g. the pooled-only graph).
+
+  npx tsx scripts/model/reexport.ts <from dir> <to dir> [--pooled-only] [--tokenizer-pipeline bert|regex] [--variants q8]`,
+  { 'pooled-only': { type: 'boolean', default: false }, 'tokenizer-pipeline': { type: 'string', default: 'bert' }, variants: { type: 'string', default: 'q8' } },
+  true,
+);
 const [from, to] = positionals;
 const { rows, dim, vocab } = readTable(from!);
 const cfg = JSON.parse(readFileSync(join(from!, 'config.json'), 'utf8')) as { _name_or_path: string; max_position_embeddings: number };

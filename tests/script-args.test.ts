@@ -1,0 +1,27 @@
+// Every script a user runs answers --help, and names a bad option with exit status 2.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const SCRIPTS = ['bench-model.ts', 'train-model.ts', 'bench-http.ts', 'crash-test.ts', 'make-tiny-model.ts', 'model/reexport.ts'];
+
+function run(script: string, args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+describe.each(SCRIPTS)('scripts/%s', (script) => {
+  it('prints its usage and options on --help and exits 0', () => {
+    const r = run(script, ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Options:\n {2}--/);
+    expect(r.stdout).toMatch(/^\S[^]*?\n\n {2}(npx tsx|tsx|npm run) /);
+  });
+
+  it('names an unknown option and exits 2 without running', () => {
+    const r = run(script, ['--no-such-option']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--no-such-option'");
+    expect(r.stdout).toBe('');
+  });
+});
