@@ -147,6 +147,13 @@ const CACHED_ARTICLES = 4096;
 /** What a neighbour's comparison reads that only changes when the article is rewritten (its cluster does change). */
 type NeighbourFacts = Omit<NeighbourArticle, 'clusterId'>;
 
+/** What makes two articles' stored vectors comparable: the same model and the same passage windows. */
+export interface VectorSpace {
+  modelId: string;
+  dim: number;
+  windowTokens?: number;
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly s;
@@ -255,12 +262,19 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
-  getModel(): { modelId: string; dim: number } | undefined {
-    return this.s.getModel.get() as { modelId: string; dim: number } | undefined;
+  /**
+   * The model whose vectors the database holds, and the window size its passages were cut at
+   * (recorded since the window size became a model setting: absent in older databases).
+   */
+  getModel(): VectorSpace | undefined {
+    const model = this.s.getModel.get() as { modelId: string; dim: number } | undefined;
+    const windowTokens = this.getMeta('window_tokens');
+    return model && (windowTokens === undefined ? model : { ...model, windowTokens: Number(windowTokens) });
   }
 
-  setModel(modelId: string, dim: number): void {
+  setModel(modelId: string, dim: number, windowTokens?: number): void {
     this.s.setModel.run(modelId, dim, new Date().toISOString());
+    if (windowTokens !== undefined) this.setMeta('window_tokens', String(windowTokens));
   }
 
   getMeta(key: string): string | undefined {

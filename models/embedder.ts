@@ -156,6 +156,11 @@ export class Embedder {
   private readonly maxTokensPerRun: number;
   private readonly fast: CachedTokenizer | undefined;
 
+  /** Tokens per passage window (newsdedup.json's window_tokens, at most the model's input length). */
+  get windowTokens(): number {
+    return Math.min(this.settings.windowTokens, this.maxLength);
+  }
+
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
   get recommendedThresholds(): Record<string, unknown> {
     return this.settings.thresholds;
@@ -240,7 +245,7 @@ export class Embedder {
   }
 
   private windowChars(): (text: string) => number {
-    const tokens = Math.min(this.settings.windowTokens, this.maxLength);
+    const tokens = this.windowTokens;
     // About 4 characters per token in alphabetic scripts, about 1 in CJK.
     return (text) => {
       const cjk = (text.match(CJK)?.length ?? 0) / Math.max(1, text.length);

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
@@ -170,7 +170,21 @@ describe('model identity', () => {
     const after = await cli(['ingest', SEEDS, '--model-dir', other, '--json'], { cwd: dir });
     expect(after.code).toBe(0);
     expect(after.json().skipped).toBe(3);
-    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'other-model@fp32', dim: 16 });
+    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'other-model@fp32', dim: 16, windowTokens: 256 });
+  });
+
+  it('counts the passage window size as part of the model: another size needs a re-embed', async () => {
+    await run(['ingest', SEEDS]);
+    const resized = join(tempDir(), 'resized');
+    cpSync(model, resized, { recursive: true });
+    writeFileSync(join(resized, 'newsdedup.json'), JSON.stringify({ window_tokens: 64 }));
+    const refused = await cli(['ingest', SEEDS, '--model-dir', resized], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/built with model tiny-test-model@fp32 \(dim 32, 256-token windows\), not tiny-test-model@fp32 \(dim 32, 64-token windows\)/);
+
+    expect((await cli(['reembed', '--model-dir', resized, '--json'], { cwd: dir })).code).toBe(0);
+    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'tiny-test-model@fp32', dim: 32, windowTokens: 64 });
+    expect((await cli(['ingest', SEEDS, '--model-dir', resized, '--json'], { cwd: dir })).json().skipped).toBe(3);
   });
 });
 

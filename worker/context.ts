@@ -2,7 +2,7 @@
 // against each other (the database records which model built its vectors; the index file
 // must match the database).
 import { existsSync } from 'node:fs';
-import { Store } from '../db/store.ts';
+import { Store, type VectorSpace } from '../db/store.ts';
 import { Embedder } from '../models/embedder.ts';
 import type { Thresholds } from './cluster-decision.ts';
 import type { Config } from './config.ts';
@@ -94,6 +94,14 @@ export async function openContext(config: Config, log: Logger, opts: { reembed?:
   }
 }
 
+/**
+ * Stored passages cut at another window size would be compared with the new ones window by
+ * window, and coverage would mean nothing; a database that predates the record is taken as is.
+ */
+function sameVectorSpace(stored: VectorSpace, requested: Required<VectorSpace>): boolean {
+  return stored.modelId === requested.modelId && stored.dim === requested.dim && (stored.windowTokens ?? requested.windowTokens) === requested.windowTokens;
+}
+
 /** Whether this process may write the index file: a writer always; a reader only while no writer holds the database. */
 const mayWriteIndex = (config: Config, opts: { writer?: string }) => Boolean(opts.writer) || WriterLock.holder(config.db) === undefined;
 
@@ -102,9 +110,9 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
   const store = new Store(config.db);
   try {
     const stored = store.getModel();
-    const requested = { modelId: embedder.id, dim: embedder.dim };
-    if (!stored) store.setModel(embedder.id, embedder.dim);
-    else if ((stored.modelId !== requested.modelId || stored.dim !== requested.dim) && !opts.reembed) {
+    const requested = { modelId: embedder.id, dim: embedder.dim, windowTokens: embedder.windowTokens };
+    if (!stored) store.setModel(embedder.id, embedder.dim, embedder.windowTokens);
+    else if (!sameVectorSpace(stored, requested) && !opts.reembed) {
       throw new ModelMismatchError(config.db, stored, requested);
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);

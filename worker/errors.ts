@@ -1,5 +1,6 @@
 // Typed errors. Each carries the offending input (article id, file and line, model, path) so
 // that a message can name it and callers can react by type.
+import type { VectorSpace } from '../db/store.ts';
 
 export class NewsdedupError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -38,11 +39,13 @@ export class ModelLoadError extends NewsdedupError {
 export class ModelMismatchError extends NewsdedupError {
   constructor(
     readonly dbPath: string,
-    readonly stored: { modelId: string; dim: number },
-    readonly requested: { modelId: string; dim: number },
+    readonly stored: VectorSpace,
+    readonly requested: VectorSpace,
   ) {
+    const windows = stored.windowTokens !== undefined && stored.windowTokens !== requested.windowTokens;
+    const describe = (m: VectorSpace) => `${m.modelId} (dim ${m.dim}${windows ? `, ${m.windowTokens}-token windows` : ''})`;
     super(
-      `${dbPath} was built with model ${stored.modelId} (dim ${stored.dim}), not ${requested.modelId} (dim ${requested.dim}). ` +
+      `${dbPath} was built with model ${describe(stored)}, not ${describe(requested)}. ` +
         `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${dbPath}`,
     );
   }
