@@ -1,10 +1,10 @@
 // Candidate neighbours of an article and the evidence gathered for each: what the cluster
 // decision (cluster-decision.ts) is a pure function of.
-import type { Candidate, OriginalEvidence } from './cluster-decision.ts';
+import { type Candidate, type OriginalEvidence, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import type { Store } from '../db/store.ts';
+import type { NeighbourArticle, Store } from '../db/store.ts';
 import { type EvidenceSide, pairEvidence } from './evidence.ts';
 import { dot } from './passages.ts';
 import type { ArticleVectors, PreparedArticle } from './article.ts';
@@ -15,33 +15,50 @@ export const BOILERPLATE_ARTICLES = 5;
 const EVIDENCE_MIN_COSINE = 0.2;
 const EVIDENCE_MAX_RANK = 5;
 
+export interface CandidateOptions {
+  /** A stored version of the article itself, left out of the neighbours. */
+  excludeRowid?: number;
+  /**
+   * Gather only evidence the decision under `ctx.thresholds` can use; the decision is the same
+   * either way. Callers that show or record every candidate (check, calibration) leave it off.
+   */
+  decisionOnly?: boolean;
+}
+
 /**
  * Neighbours of an article with their evidence: the exact copy (same fingerprint) first when
  * there is one, then the nearest vectors. Passage and fingerprint evidence is gathered for the
  * nearest few above a low cosine floor, where a decision could possibly go their way.
  */
-export function findCandidates(ctx: Context, article: PreparedArticle, vectors: ArticleVectors, excludeRowid?: number): Candidate[] {
-  const { store, index, config } = ctx;
+export function findCandidates(ctx: Context, article: PreparedArticle, vectors: ArticleVectors, opts: CandidateOptions = {}): Candidate[] {
+  const { store, index, config, thresholds } = ctx;
   const out: Candidate[] = [];
   const exact = store.articleByHash(article.contentHash);
   if (exact && exact.id !== article.id) {
     out.push({ articleId: exact.id, clusterId: exact.clusterId, score: 1, lang: exact.lang, method: 'exact' });
   }
+  // An exact copy decides the cluster joined: the others of its cluster change nothing (only
+  // other clusters may be merged in), so their evidence is not needed.
+  const decided = opts.decisionOnly && out[0] ? out[0].clusterId : undefined;
   const self = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash };
   const isBoilerplate = boilerplateTest(store);
   const ranks = { same: 0, cross: 0 };
-  for (const n of index.search(vectors.vector, config.neighbours, excludeRowid)) {
+  for (const n of index.search(vectors.vector, config.neighbours, opts.excludeRowid)) {
     const a = store.neighbour(n.label);
     if (!a || a.id === article.id || a.id === exact?.id) continue;
     const relation = a.lang === article.lang ? 'same' : 'cross';
     const rank = ranks[relation]++;
     const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding', rank };
-    if (n.score >= EVIDENCE_MIN_COSINE && rank < EVIDENCE_MAX_RANK) {
-      candidate.evidence = pairEvidence(self, storedSide(store, a.rowid), isBoilerplate);
+    if (n.score >= EVIDENCE_MIN_COSINE && rank < EVIDENCE_MAX_RANK && a.clusterId !== decided) {
+      candidate.evidence = pairEvidence(self, sideOf(store, a), isBoilerplate);
     }
     out.push(candidate);
   }
-  attachOriginals(ctx, article, out, (rowid) => evidenceAgainst(ctx, self, vectors.vector, rowid, isBoilerplate));
+  // The original check only applies to a neighbour that clears its join bar by its own score.
+  const needsOriginal = opts.decisionOnly
+    ? (c: Candidate) => scoreCandidate(article.lang, c, thresholds).verified >= thresholdFor(article.lang, c, thresholds)
+    : () => true;
+  attachOriginals(ctx, article, out, needsOriginal, (rowid) => evidenceAgainst(ctx, self, vectors.vector, rowid, isBoilerplate));
   return out;
 }
 
@@ -107,19 +124,22 @@ export function boilerplateTest(store: Store): (hash: string) => boolean {
 
 /** A stored article as one side of a comparison. */
 export function storedSide(store: Store, rowid: number): EvidenceSide {
-  const a = store.neighbour(rowid)!;
-  return { lang: a.lang, windows: store.windowsOf(rowid), anchors: a.anchors ?? [], minhash: a.minhash };
+  return sideOf(store, store.neighbour(rowid)!);
+}
+
+function sideOf(store: Store, a: NeighbourArticle): EvidenceSide {
+  return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash };
 }
 
 /** An article's evidence against a stored one that is not among its neighbours (so ranked past them). */
 export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float32Array, rowid: number, isBoilerplate: (hash: string) => boolean): OriginalEvidence {
-  const other = storedSide(ctx.store, rowid);
+  const other = ctx.store.neighbour(rowid)!;
   return {
-    articleId: ctx.store.neighbour(rowid)!.id,
+    articleId: other.id,
     score: dot(vector, ctx.store.vectorOf(rowid)!),
     lang: other.lang,
     method: 'embedding',
-    evidence: pairEvidence(self, other, isBoilerplate),
+    evidence: pairEvidence(self, sideOf(ctx.store, other), isBoilerplate),
     rank: ctx.config.neighbours,
   };
 }
@@ -130,11 +150,17 @@ export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float3
  * contains the original). Reuses the neighbour's own evidence when the original is among the
  * neighbours; otherwise compares with it once per cluster.
  */
-function attachOriginals(ctx: Context, article: PreparedArticle, candidates: Candidate[], against: (rowid: number) => OriginalEvidence): void {
+function attachOriginals(
+  ctx: Context,
+  article: PreparedArticle,
+  candidates: Candidate[],
+  needed: (c: Candidate) => boolean,
+  against: (rowid: number) => OriginalEvidence,
+): void {
   const { store } = ctx;
   const byCluster = new Map<number, OriginalEvidence | undefined>();
   for (const c of candidates) {
-    if (c.method !== 'embedding' || !c.evidence) continue;
+    if (c.method !== 'embedding' || !c.evidence || !needed(c)) continue;
     if (!byCluster.has(c.clusterId)) {
       const rowid = store.originalOf(c.clusterId);
       const id = rowid === undefined ? undefined : store.neighbour(rowid)?.id;

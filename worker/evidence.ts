@@ -13,6 +13,7 @@ export interface EvidenceWindow {
 
 export interface EvidenceSide {
   lang: string;
+  /** Never modified once compared: what is derived from them is remembered by the array. */
   windows: readonly EvidenceWindow[];
   anchors: readonly string[];
   minhash?: Uint32Array | null;
@@ -97,10 +98,41 @@ function weightedDot(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[],
   return s;
 }
 
+/**
+ * Self terms of the content cosine by side: for each window list (an article's, as the caller
+ * holds it: never modified afterwards), the term of each compared sub-list, keyed by the indices
+ * kept ('' for all of them). An article is compared with about ten neighbours, and a stored one
+ * with every newcomer near it, always on the same windows unless boilerplate changed: the term
+ * was two of the three similarity matrices of every pair.
+ */
+const selfTerms = new WeakMap<readonly EvidenceWindow[], Map<string, number>>();
+
+/** Σ_i Σ_j tokens_i · tokens_j · sims[i, j] over `kept`, an in-order sub-list of `all`; computed once per distinct sub-list. */
+function selfTerm(all: readonly EvidenceWindow[], kept: readonly EvidenceWindow[]): number {
+  let terms = selfTerms.get(all);
+  if (!terms) selfTerms.set(all, (terms = new Map()));
+  let key = '';
+  if (kept.length < all.length) {
+    const at: number[] = [];
+    for (let i = 0, k = 0; k < kept.length; i++) {
+      if (all[i] !== kept[k]) continue;
+      at.push(i);
+      k++;
+    }
+    key = at.join(',');
+  }
+  let term = terms.get(key);
+  if (term === undefined) {
+    term = weightedDot(kept, kept, similarityMatrix(vectorsOf(kept), vectorsOf(kept)));
+    terms.set(key, term);
+  }
+  return term;
+}
+
 /** Cosine of the two sides' token-weighted vector sums, from window similarities (`ab`: the cross term). */
-function contentCosine(a: readonly EvidenceWindow[], b: readonly EvidenceWindow[], ab: number): number {
-  const aa = weightedDot(a, a, similarityMatrix(vectorsOf(a), vectorsOf(a)));
-  const bb = weightedDot(b, b, similarityMatrix(vectorsOf(b), vectorsOf(b)));
+function contentCosine(a: EvidenceSide, pa: readonly EvidenceWindow[], b: EvidenceSide, pb: readonly EvidenceWindow[], ab: number): number {
+  const aa = selfTerm(a.windows, pa);
+  const bb = selfTerm(b.windows, pb);
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
@@ -175,7 +207,7 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
   const anchors = anchorOverlap(a.anchors, b.anchors);
   return {
     kind,
-    cosine: contentCosine(pa, pb, cross),
+    cosine: contentCosine(a, pa, b, pb, cross),
     coverage: Math.min(da.coverage, db.coverage),
     coverageMax: Math.max(da.coverage, db.coverage),
     covered: { a: da.coverage, b: db.coverage },

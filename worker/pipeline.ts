@@ -185,7 +185,8 @@ export class Pipeline {
     if (existing && existing.contentHash === article.contentHash) {
       return { id: article.id, cluster: existing.clusterId, status: 'unchanged' };
     }
-    const candidates = findCandidates(this.ctx, article, e, existing?.rowid);
+    // A recorded decision is replayed under other thresholds: it needs every candidate's evidence.
+    const candidates = findCandidates(this.ctx, article, e, { excludeRowid: existing?.rowid, decisionOnly: !this.opts.onDecision });
     this.opts.onDecision?.({ id: article.id, lang: article.lang, candidates });
     const decision: Decision = decideCluster(article, candidates, thresholds);
     if (existing) {
