@@ -135,6 +135,13 @@ function toArticle(r: ArticleRow): StoredArticle {
   };
 }
 
+/**
+ * A cluster's original: the earliest published member; among undated members the one named by
+ * setOriginal while it stays a member, else the first ingested.
+ */
+const ORIGINAL = `(SELECT rowid FROM articles WHERE cluster_id = @id
+                   ORDER BY published_at IS NULL, published_at, rowid = clusters.canonical DESC, rowid LIMIT 1)`;
+
 const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
 
 /**
@@ -211,12 +218,9 @@ export class Store {
       originalOf: p('SELECT canonical FROM clusters WHERE id = ?').pluck(),
       markMerged: p('UPDATE clusters SET merged_into = ?, size = 0, canonical = NULL, updated_at = ? WHERE id = ?'),
       setOriginal: p('UPDATE clusters SET canonical = ? WHERE id = ?'),
-      refreshCluster: p(`UPDATE clusters SET
-                           size = (SELECT count(*) FROM articles WHERE cluster_id = @id),
-                           canonical = (SELECT rowid FROM articles WHERE cluster_id = @id
-                                        ORDER BY published_at IS NULL, published_at, rowid = clusters.canonical DESC, rowid LIMIT 1),
-                           updated_at = @now
+      refreshCluster: p(`UPDATE clusters SET size = (SELECT count(*) FROM articles WHERE cluster_id = @id), canonical = ${ORIGINAL}, updated_at = @now
                          WHERE id = @id`),
+      refreshOriginal: p(`UPDATE clusters SET canonical = ${ORIGINAL} WHERE id = @id`),
       clusterById: p(`SELECT c.id, c.size, c.created_at AS createdAt, c.updated_at AS updatedAt,
                              a.id AS canonicalId, a.title AS canonicalTitle, a.lang AS canonicalLang, a.published_at AS canonicalPublished,
                              (SELECT group_concat(DISTINCT lang) FROM (SELECT lang FROM articles WHERE cluster_id = c.id ORDER BY lang)) AS langs
@@ -458,12 +462,14 @@ export class Store {
     this.s.setOriginal.run(rowid, clusterId);
   }
 
-  /**
-   * Recomputes size and canonical article (the likely original): the earliest published_at; among
-   * undated members the one named by setOriginal while it stays a member, else the first ingested.
-   */
+  /** Recomputes size and canonical article (the likely original, see ORIGINAL). */
   refreshCluster(id: number): void {
     this.s.refreshCluster.run({ id, now: new Date().toISOString() });
+  }
+
+  /** Recomputes the canonical article alone (refreshCluster also counts the members). */
+  refreshOriginal(id: number): void {
+    this.s.refreshOriginal.run({ id });
   }
 
   cluster(id: number): ClusterSummary | undefined {

@@ -162,9 +162,10 @@ export class Pipeline {
   private commitBatch(batch: Embedded[]): { outcomes: ArticleOutcome[]; clusters: Set<number> } {
     const { store, index, log } = this.ctx;
     const clusters = new Set<number>();
+    const shrunk = new Set<number>();
     try {
       const outcomes = store.transaction(() => {
-        const result = batch.map((e) => this.commitOne(e, clusters));
+        const result = batch.map((e) => this.commitOne(e, clusters, shrunk));
         for (const c of clusters) store.refreshCluster(c);
         if (result.some((o) => o.status !== 'unchanged')) store.bumpGeneration();
         return result;
@@ -178,7 +179,8 @@ export class Pipeline {
     }
   }
 
-  private commitOne(e: Embedded, clusters: Set<number>): ArticleOutcome {
+  /** `clusters`: those touched in this batch, refreshed at its end; `shrunk`: those that lost a member. */
+  private commitOne(e: Embedded, clusters: Set<number>, shrunk: Set<number>): ArticleOutcome {
     const { store, index, thresholds } = this.ctx;
     const { article } = e;
     const existing = store.articleById(article.id);
@@ -192,6 +194,7 @@ export class Pipeline {
     if (existing) {
       store.deleteMatchesOf(article.id);
       clusters.add(existing.clusterId);
+      shrunk.add(existing.clusterId);
     }
     const clusterId = decision.action === 'new' ? store.createCluster() : decision.clusterId;
     if (decision.action === 'merge') {
@@ -201,9 +204,7 @@ export class Pipeline {
       }
     }
     const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
-    // Now, not at the end of the batch: the next article's decision checks this cluster's original.
-    if (decision.action !== 'new' && decision.containsOriginal) store.setOriginal(clusterId, rowid);
-    store.refreshCluster(clusterId);
+    this.keepOriginal(decision, clusterId, rowid, article.publishedAt, shrunk);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {
         store.addMatch({
@@ -228,5 +229,19 @@ export class Pipeline {
       ...(best && { matchedId: best.articleId, score: best.verified, method: best.method }),
       ...(existing && { replaced: true }),
     };
+  }
+
+  /**
+   * Keeps the cluster's original current now, not at the end of the batch: the next article's
+   * decision checks it (its size can wait). An undated article that joins without containing the
+   * original cannot come before it (dated members come first, then the one named original), so in
+   * that common case there is nothing to recompute, unless the cluster lost a member this batch.
+   */
+  private keepOriginal(decision: Decision, clusterId: number, rowid: number, publishedAt: string | null, shrunk: Set<number>): void {
+    const { store } = this.ctx;
+    if (decision.action === 'new') return store.setOriginal(clusterId, rowid); // its only member
+    if (decision.containsOriginal) store.setOriginal(clusterId, rowid);
+    else if (decision.action === 'join' && !publishedAt && !shrunk.has(clusterId)) return;
+    store.refreshOriginal(clusterId);
   }
 }
