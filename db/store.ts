@@ -154,11 +154,12 @@ const CACHED_ARTICLES = 4096;
 /** What a neighbour's comparison reads that only changes when the article is rewritten (its cluster does change). */
 type NeighbourFacts = Omit<NeighbourArticle, 'clusterId'>;
 
-/** What makes two articles' stored vectors comparable: the same model and the same passage windows. */
+/** What makes two articles' stored vectors comparable: the same model, used the same way. */
 export interface VectorSpace {
   modelId: string;
   dim: number;
-  windowTokens?: number;
+  /** The embedder's settings besides the weights (window size, centering); absent in older databases. */
+  settings?: string;
 }
 
 export class Store {
@@ -266,19 +267,16 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
-  /**
-   * The model whose vectors the database holds, and the window size its passages were cut at
-   * (recorded since the window size became a model setting: absent in older databases).
-   */
+  /** The model whose vectors the database holds, and the settings it was used with. */
   getModel(): VectorSpace | undefined {
     const model = this.s.getModel.get() as { modelId: string; dim: number } | undefined;
-    const windowTokens = this.getMeta('window_tokens');
-    return model && (windowTokens === undefined ? model : { ...model, windowTokens: Number(windowTokens) });
+    const settings = this.getMeta('vector_settings');
+    return model && (settings === undefined ? model : { ...model, settings });
   }
 
-  setModel(modelId: string, dim: number, windowTokens?: number): void {
+  setModel(modelId: string, dim: number, settings?: string): void {
     this.s.setModel.run(modelId, dim, new Date().toISOString());
-    if (windowTokens !== undefined) this.setMeta('window_tokens', String(windowTokens));
+    if (settings !== undefined) this.setMeta('vector_settings', settings);
   }
 
   getMeta(key: string): string | undefined {

@@ -51,6 +51,13 @@ interface ModelSettings {
   prompt: string;
   pooling: 'mean' | 'cls';
   languageMeans: Map<string, Float32Array>;
+  /**
+   * How a language's mean leaves a vector: `subtract` it, or `project` out its direction. A small
+   * language's mean is large and its size varies with the text's style (its frequent words are
+   * rare in the training mix, so they weigh a lot), and subtracting a fixed mean then leaves
+   * every document of that language pointing the same way.
+   */
+  centering: 'subtract' | 'project';
   thresholds: Record<string, unknown>;
 }
 
@@ -138,12 +145,18 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
     const means = JSON.parse(readFileSync(join(dir, meansFile), 'utf8')) as Record<string, number[]>;
     for (const [lang, v] of Object.entries(means)) languageMeans.set(lang, Float32Array.from(v));
   }
+  const centering = (own?.centering as string | undefined) ?? 'subtract';
+  if (centering !== 'subtract' && centering !== 'project') {
+    throw new ModelLoadError(`newsdedup.json: centering must be "subtract" or "project", not ${JSON.stringify(centering)}`, dir ?? modelId);
+  }
+  if (centering === 'project') for (const [lang, v] of languageMeans) languageMeans.set(lang, l2normalize(v));
   return {
     dtype: own?.dtype as ModelSettings['dtype'],
     windowTokens: (own?.window_tokens as number | undefined) ?? 256,
     prompt,
     pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',
     languageMeans,
+    centering,
     thresholds: (own?.thresholds ?? {}) as Record<string, unknown>,
   };
 }
@@ -159,6 +172,11 @@ export class Embedder {
   /** Tokens per passage window (newsdedup.json's window_tokens, at most the model's input length). */
   get windowTokens(): number {
     return Math.min(this.settings.windowTokens, this.maxLength);
+  }
+
+  /** The settings besides the weights that shape stored vectors, recorded with the model in a database. */
+  get vectorSettings(): string {
+    return `windows=${this.windowTokens} centering=${this.settings.languageMeans.size ? this.settings.centering : 'none'}`;
   }
 
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
@@ -253,10 +271,14 @@ export class Embedder {
     };
   }
 
-  /** Subtracts the language's mean (when the model ships one) and L2-normalises. */
+  /** Takes the language's mean out (when the model ships one) and L2-normalises. */
   private finish(v: Float32Array, lang: string | undefined): Float32Array {
     const mean = lang ? this.settings.languageMeans.get(lang) : undefined;
-    if (mean) for (let j = 0; j < v.length; j++) v[j]! -= mean[j]!;
+    if (mean && this.settings.centering === 'project') {
+      let along = 0;
+      for (let j = 0; j < v.length; j++) along += v[j]! * mean[j]!;
+      for (let j = 0; j < v.length; j++) v[j]! -= along * mean[j]!;
+    } else if (mean) for (let j = 0; j < v.length; j++) v[j]! -= mean[j]!;
     return l2normalize(v);
   }
 

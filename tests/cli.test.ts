@@ -170,20 +170,20 @@ describe('model identity', () => {
     const after = await cli(['ingest', SEEDS, '--model-dir', other, '--json'], { cwd: dir });
     expect(after.code).toBe(0);
     expect(after.json().skipped).toBe(3);
-    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'other-model@fp32', dim: 16, windowTokens: 256 });
+    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'other-model@fp32', dim: 16, settings: 'windows=256 centering=none' });
   });
 
-  it('counts the passage window size as part of the model: another size needs a re-embed', async () => {
+  it('counts the model settings (here the passage window size) as part of the model: other settings need a re-embed', async () => {
     await run(['ingest', SEEDS]);
     const resized = join(tempDir(), 'resized');
     cpSync(model, resized, { recursive: true });
     writeFileSync(join(resized, 'newsdedup.json'), JSON.stringify({ window_tokens: 64 }));
     const refused = await cli(['ingest', SEEDS, '--model-dir', resized], { cwd: dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/built with model tiny-test-model@fp32 \(dim 32, 256-token windows\), not tiny-test-model@fp32 \(dim 32, 64-token windows\)/);
+    expect(refused.stderr).toMatch(/built with model tiny-test-model@fp32 \(dim 32, windows=256 centering=none\), not tiny-test-model@fp32 \(dim 32, windows=64 centering=none\)/);
 
     expect((await cli(['reembed', '--model-dir', resized, '--json'], { cwd: dir })).code).toBe(0);
-    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'tiny-test-model@fp32', dim: 32, windowTokens: 64 });
+    expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'tiny-test-model@fp32', dim: 32, settings: 'windows=64 centering=none' });
     expect((await cli(['ingest', SEEDS, '--model-dir', resized, '--json'], { cwd: dir })).json().skipped).toBe(3);
   });
 });

@@ -95,11 +95,11 @@ export async function openContext(config: Config, log: Logger, opts: { reembed?:
 }
 
 /**
- * Stored passages cut at another window size would be compared with the new ones window by
- * window, and coverage would mean nothing; a database that predates the record is taken as is.
+ * Vectors of one model used with other settings (passages cut at another size, the language
+ * taken out another way) do not compare either; a database that predates the record is taken as is.
  */
 function sameVectorSpace(stored: VectorSpace, requested: Required<VectorSpace>): boolean {
-  return stored.modelId === requested.modelId && stored.dim === requested.dim && (stored.windowTokens ?? requested.windowTokens) === requested.windowTokens;
+  return stored.modelId === requested.modelId && stored.dim === requested.dim && (stored.settings ?? requested.settings) === requested.settings;
 }
 
 /** Whether this process may write the index file: a writer always; a reader only while no writer holds the database. */
@@ -110,8 +110,8 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
   const store = new Store(config.db);
   try {
     const stored = store.getModel();
-    const requested = { modelId: embedder.id, dim: embedder.dim, windowTokens: embedder.windowTokens };
-    if (!stored) store.setModel(embedder.id, embedder.dim, embedder.windowTokens);
+    const requested = { modelId: embedder.id, dim: embedder.dim, settings: embedder.vectorSettings };
+    if (!stored) store.setModel(embedder.id, embedder.dim, embedder.vectorSettings);
     else if (!sameVectorSpace(stored, requested) && !opts.reembed) {
       throw new ModelMismatchError(config.db, stored, requested);
     }

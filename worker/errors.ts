@@ -42,8 +42,8 @@ export class ModelMismatchError extends NewsdedupError {
     readonly stored: VectorSpace,
     readonly requested: VectorSpace,
   ) {
-    const windows = stored.windowTokens !== undefined && stored.windowTokens !== requested.windowTokens;
-    const describe = (m: VectorSpace) => `${m.modelId} (dim ${m.dim}${windows ? `, ${m.windowTokens}-token windows` : ''})`;
+    const settings = stored.settings !== undefined && stored.settings !== requested.settings;
+    const describe = (m: VectorSpace) => `${m.modelId} (dim ${m.dim}${settings ? `, ${m.settings}` : ''})`;
     super(
       `${dbPath} was built with model ${describe(stored)}, not ${describe(requested)}. ` +
         `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${dbPath}`,

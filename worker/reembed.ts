@@ -13,7 +13,7 @@ export async function reembedAll(ctx: Context, batchSize = ctx.config.batchSize)
     log.debug({ done: Math.min(i + batchSize, rowids.length), of: rowids.length }, 're-embedding');
   }
   store.transaction(() => {
-    store.setModel(embedder.id, embedder.dim, embedder.windowTokens);
+    store.setModel(embedder.id, embedder.dim, embedder.vectorSettings);
     store.bumpGeneration();
   });
   index.removeFiles();
