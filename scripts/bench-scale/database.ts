@@ -206,6 +206,12 @@ export function ensureIndex(opts: {
       linkIndex(source, index.path);
     }
     if (index.tryLoad({ generation, modelId, count: n }).loaded) {
+      const wrong = sampleMismatches(index, vectors);
+      if (wrong.length) {
+        log(`  index at ${source} does not hold these vectors under these rowids (${wrong.length} of ${INDEX_SAMPLE} sampled, e.g. rowid ${wrong[0]}): not used`);
+        continue;
+      }
+      log(`  index: ${INDEX_SAMPLE} sampled rowids found with their own vectors (cosine ≥ ${SAME_VECTOR})`);
       const { generation: _g, ...info } = marker;
       return { index, info: { ...info, fileBytes: statSync(index.path).size, reused: true } };
     }
@@ -226,6 +232,46 @@ export function ensureIndex(opts: {
   linkIndex(index.path, cachePath);
   const { generation: _g, ...info } = written;
   return { index, info: { ...info, fileBytes: statSync(index.path).size, reused: false } };
+}
+
+/** Stored vectors looked up in a cached index before it is reused. */
+const INDEX_SAMPLE = 500;
+const SAME_VECTOR = 0.9999;
+
+/**
+ * The rowids of an evenly spread sample whose vector in the index (hnswlib's getPoint: exact, not
+ * a search) is not the database's vector for that rowid (cosine < SAME_VECTOR) or is missing: an
+ * index taken from the cache must hold the database's vectors under the database's rowids, and
+ * generation and count alone do not prove it.
+ */
+export function sampleMismatches(index: VectorIndex, vectors: { rowids: Int32Array; data: Float32Array }): number[] {
+  // VectorIndex keeps its hnswlib graph private; the benchmark reads it to check, never to change it.
+  const graph = (index as unknown as { index: { getPoint(label: number): number[] } }).index;
+  const n = vectors.rowids.length;
+  const count = Math.min(INDEX_SAMPLE, n);
+  const wrong: number[] = [];
+  for (let s = 0; s < count; s++) {
+    const i = Math.floor((s * n) / count);
+    const rowid = vectors.rowids[i]!;
+    let point: number[];
+    try {
+      point = graph.getPoint(rowid);
+    } catch {
+      wrong.push(rowid);
+      continue;
+    }
+    const v = vectors.data.subarray(i * index.dim, (i + 1) * index.dim);
+    let d = 0;
+    let a = 0;
+    let b = 0;
+    for (let j = 0; j < v.length; j++) {
+      d += v[j]! * point[j]!;
+      a += v[j]! * v[j]!;
+      b += point[j]! * point[j]!;
+    }
+    if (point.length !== v.length || d / Math.sqrt(a * b) < SAME_VECTOR) wrong.push(rowid);
+  }
+  return wrong;
 }
 
 /** Fills `index` with every vector; returns the seconds it took (hnswlib inserts only, the vectors are in memory). */
