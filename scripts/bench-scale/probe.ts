@@ -4,6 +4,7 @@
 //   check — open the whole context (openContext: model, store, index) and time `checkArticle` on
 //           each draft; resident memory after opening and after the checks
 // Prints one JSON line on stdout. Run by hand: node --import tsx scripts/bench-scale/probe.ts cold --db FILE
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Store } from '../../db/store.ts';
@@ -22,6 +23,8 @@ export interface ColdStart {
   /** True when the saved index could not be used and was rebuilt (then the figure is no cold start). */
   rebuilt: boolean;
   rssBytes: number;
+  /** 1-minute load average when it started. */
+  loadAverage: number;
 }
 
 export interface CheckLatency {
@@ -39,6 +42,14 @@ export interface CheckLatency {
   rssAfterOpenBytes: number;
   rssAfterChecksBytes: number;
   efSearch: number;
+  /**
+   * CPU time of the process (all its threads) per check: the work itself, apart from waiting for
+   * a core or for the disk, which the wall-clock figures above include on a shared machine.
+   */
+  cpuP50Ms: number;
+  cpuP95Ms: number;
+  /** 1-minute load average before and after the checks. */
+  loadAverage: [number, number];
 }
 
 const mb = () => process.memoryUsage().rss;
@@ -57,6 +68,7 @@ function config(db: string, efSearch?: number) {
 }
 
 export function coldStart(db: string): ColdStart {
+  const loadAverage = loadavg()[0]!;
   const t0 = performance.now();
   const store = new Store(db);
   const t1 = performance.now();
@@ -66,7 +78,7 @@ export function coldStart(db: string): ColdStart {
   const log = recordingLogger();
   syncIndex(store, index, model.modelId, log, { save: false });
   const t2 = performance.now();
-  const out = { openStoreMs: t1 - t0, loadIndexMs: t2 - t1, totalMs: t2 - t0, rebuilt: log.warned.length > 0, rssBytes: mb() };
+  const out = { openStoreMs: t1 - t0, loadIndexMs: t2 - t1, totalMs: t2 - t0, rebuilt: log.warned.length > 0, rssBytes: mb(), loadAverage };
   store.close();
   return out;
 }
@@ -82,14 +94,20 @@ export async function checkLatency(db: string, drafts: RawArticle[], opts: { war
   try {
     for (const d of drafts.slice(0, opts.warmup)) await checkArticle(ctx, d);
     const times: number[] = [];
+    const cpu: number[] = [];
     let duplicates = 0;
+    const loadBefore = loadavg()[0]!;
     for (const d of drafts) {
+      const c = process.cpuUsage();
       const t = performance.now();
       const report = await checkArticle(ctx, d);
       times.push(performance.now() - t);
+      const used = process.cpuUsage(c);
+      cpu.push((used.user + used.system) / 1000);
       if (report.verdict === 'duplicate') duplicates++;
     }
     times.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     return {
       openMs,
       drafts: times.length,
@@ -103,6 +121,9 @@ export async function checkLatency(db: string, drafts: RawArticle[], opts: { war
       rssAfterOpenBytes,
       rssAfterChecksBytes: mb(),
       efSearch: cfg.hnsw.efSearch,
+      cpuP50Ms: percentile(cpu, 0.5),
+      cpuP95Ms: percentile(cpu, 0.95),
+      loadAverage: [loadBefore, loadavg()[0]!],
     };
   } finally {
     ctx.close();
