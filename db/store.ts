@@ -150,6 +150,30 @@ const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingeste
  * compared with every newcomer to it). Windows are about 8 KB an article, so a few tens of MB.
  */
 const CACHED_ARTICLES = 4096;
+/** Fingerprint counts kept (about 100k articles' windows); the whole cache is dropped past it. */
+const CACHED_COUNTS = 1_000_000;
+
+/** Cluster ids by article rowid (0: not known), about 4 bytes an article: an LRU cost more than the reads it saved. */
+class ClusterIds {
+  private ids = new Int32Array(1024);
+
+  get(rowid: number): number | undefined {
+    return this.ids[rowid] || undefined;
+  }
+
+  set(rowid: number, clusterId: number): void {
+    if (rowid >= this.ids.length) {
+      const grown = new Int32Array(Math.max(rowid + 1, this.ids.length * 2));
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[rowid] = clusterId;
+  }
+
+  clear(): void {
+    this.ids.fill(0);
+  }
+}
 
 /** What a neighbour's comparison reads that only changes when the article is rewritten (its cluster does change). */
 type NeighbourFacts = Omit<NeighbourArticle, 'clusterId'>;
@@ -167,6 +191,18 @@ export class Store {
   private readonly s;
   private readonly windowCache = new LRUCache<number, readonly StoredWindow[]>({ max: CACHED_ARTICLES });
   private readonly factCache = new LRUCache<number, NeighbourFacts>({ max: CACHED_ARTICLES });
+  private readonly vectorCache = new LRUCache<number, Float32Array>({ max: CACHED_ARTICLES });
+  /**
+   * What changes as articles are written (each article's cluster, each fingerprint's article
+   * count), read for every neighbour of every decision: kept exact by this connection's own
+   * writes and used only inside a transaction. Every cache is dropped when another connection
+   * has written since the last transaction.
+   */
+  private readonly clusterCache = new ClusterIds();
+  private readonly dfCache = new Map<string, number>();
+  private dataVersion = -1;
+  /** Inside transaction(): no other connection can write until it ends. */
+  private writing = false;
 
   constructor(
     readonly path: string,
@@ -204,9 +240,11 @@ export class Store {
       insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, 1)'),
       windowsOf: p('SELECT idx, start, end, tokens, hash, vector, encoding FROM windows WHERE article_rowid = ? ORDER BY idx'),
       windowHashesOf: p('SELECT DISTINCT hash FROM windows WHERE article_rowid = ?').pluck(),
-      dfUp: p('INSERT INTO window_df (hash, articles) VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET articles = articles + 1'),
-      dfDown: p('UPDATE window_df SET articles = articles - 1 WHERE hash = ?'),
+      dfUp: p('INSERT INTO window_df (hash, articles) VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET articles = articles + 1 RETURNING articles').pluck(),
+      dfDown: p('UPDATE window_df SET articles = articles - 1 WHERE hash = ? RETURNING articles').pluck(),
       dfOf: p('SELECT articles FROM window_df WHERE hash = ?').pluck(),
+      articlesWithWindow: p('SELECT DISTINCT article_rowid FROM windows WHERE hash = ?').pluck(),
+      dataVersion: p('PRAGMA data_version').pluck(),
       deleteMatchesOf: p('DELETE FROM matches WHERE article_id = ?'),
       insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, kind, coverage, decision, created_at)
                       VALUES (@articleId, @matchedId, @clusterId, @score, @method, @kind, @coverage, @decision, @createdAt)`),
@@ -254,13 +292,41 @@ export class Store {
 
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(() => {
+        // Another connection's commit since the last transaction may have changed anything cached.
+        const version = this.s.dataVersion.get() as number;
+        if (version !== this.dataVersion) this.dropCaches();
+        this.dataVersion = version;
+        const outer = this.writing;
+        this.writing = true;
+        try {
+          return fn();
+        } finally {
+          this.writing = outer;
+        }
+      })();
     } catch (err) {
       // The rolled-back rows may be cached under rowids that will be reused.
-      this.windowCache.clear();
-      this.factCache.clear();
+      this.dropCaches();
       throw err;
     }
+  }
+
+  private dropCaches(): void {
+    this.windowCache.clear();
+    this.factCache.clear();
+    this.vectorCache.clear();
+    this.clusterCache.clear();
+    this.dfCache.clear();
+  }
+
+  /** The article's cluster (undefined: no such article). */
+  private clusterOf(rowid: number): number | undefined {
+    const cached = this.writing ? this.clusterCache.get(rowid) : undefined;
+    if (cached !== undefined) return cached;
+    const clusterId = this.s.clusterOf.get(rowid) as number | undefined;
+    if (clusterId !== undefined) this.clusterCache.set(rowid, clusterId);
+    return clusterId;
   }
 
   close(): void {
@@ -319,7 +385,7 @@ export class Store {
   }
 
   neighbour(rowid: number): NeighbourArticle | undefined {
-    const clusterId = this.s.clusterOf.get(rowid) as number | undefined;
+    const clusterId = this.clusterOf(rowid);
     if (clusterId === undefined) return undefined;
     let facts = this.factCache.get(rowid);
     if (!facts) {
@@ -335,9 +401,16 @@ export class Store {
     return r && toArticle(r);
   }
 
+  /** The article's document vector. Shared with a cache: callers must not modify it. */
   vectorOf(rowid: number): Float32Array | undefined {
-    const r = this.s.vectorOf.get(rowid) as { vector: Buffer } | undefined;
-    return r && fromBlob(r.vector);
+    let vector = this.vectorCache.get(rowid);
+    if (!vector) {
+      const r = this.s.vectorOf.get(rowid) as { vector: Buffer } | undefined;
+      if (!r) return undefined;
+      vector = fromBlob(r.vector);
+      this.vectorCache.set(rowid, vector);
+    }
+    return vector;
   }
 
   /** The article's windows in order. Shared with a cache: callers must not modify them. */
@@ -377,6 +450,8 @@ export class Store {
       this.factCache.delete(rowid);
       this.deleteWindows(rowid);
     }
+    this.clusterCache.set(rowid, clusterId);
+    this.vectorCache.set(rowid, fromBlob(row.vector));
     this.insertWindows(rowid, windows);
     return rowid;
   }
@@ -390,23 +465,46 @@ export class Store {
       return { ...w, idx, vector: fromInt8Blob(blob) };
     });
     this.windowCache.set(rowid, stored);
-    for (const hash of new Set(windows.map((w) => w.hash))) this.s.dfUp.run(hash);
+    for (const hash of new Set(windows.map((w) => w.hash))) this.setFrequency(hash, this.s.dfUp.get(hash) as number);
   }
 
   private deleteWindows(rowid: number): void {
     this.windowCache.delete(rowid);
-    for (const hash of this.s.windowHashesOf.all(rowid) as string[]) this.s.dfDown.run(hash);
+    for (const hash of this.s.windowHashesOf.all(rowid) as string[]) this.setFrequency(hash, this.s.dfDown.get(hash) as number);
     this.s.deleteWindows.run(rowid);
   }
 
   /** In how many stored articles a window fingerprint occurs. */
   windowFrequency(hash: string): number {
-    return (this.s.dfOf.get(hash) as number | undefined) ?? 0;
+    let n = this.writing ? this.dfCache.get(hash) : undefined;
+    if (n === undefined) {
+      n = (this.s.dfOf.get(hash) as number | undefined) ?? 0;
+      this.setFrequency(hash, n);
+    }
+    return n;
+  }
+
+  private setFrequency(hash: string, n: number): void {
+    if (this.dfCache.size >= CACHED_COUNTS && !this.dfCache.has(hash)) this.dfCache.clear();
+    this.dfCache.set(hash, n);
+  }
+
+  /** In how many clusters (stories) the stored articles with a window fingerprint are, counted up to `limit`. */
+  storiesWith(hash: string, limit: number): number {
+    const stories = new Set<number>();
+    // The articles' clusters come from the cache: reading cluster_id from the article row reads past its text.
+    for (const rowid of this.s.articlesWithWindow.all(hash) as number[]) {
+      const clusterId = this.clusterOf(rowid);
+      if (clusterId !== undefined) stories.add(clusterId);
+      if (stories.size >= limit) break;
+    }
+    return stories.size;
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
   replaceVectors(rowid: number, vector: Float32Array, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
     this.s.setVector.run(toBlob(vector), rowid);
+    this.vectorCache.set(rowid, Float32Array.from(vector));
     this.deleteWindows(rowid);
     this.insertWindows(rowid, windows);
   }
@@ -446,6 +544,8 @@ export class Store {
   mergeCluster(into: number, from: number): void {
     const now = new Date().toISOString();
     this.s.moveMembers.run(into, from);
+    // Which cached articles were in `from` is not known: merges are rare.
+    this.clusterCache.clear();
     this.s.moveMatches.run(into, from);
     this.s.markMerged.run(into, now, from);
   }

@@ -2,7 +2,6 @@
 // decision (cluster-decision.ts) is a pure function of.
 import { type Candidate, type OriginalEvidence, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
-import type { Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import type { NeighbourArticle, Store } from '../db/store.ts';
 import { type EvidenceSide, pairEvidence } from './evidence.ts';
@@ -62,24 +61,6 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
   return out;
 }
 
-const storyCounts = new WeakMap<Store, Statement>();
-
-/**
- * In how many stories (clusters) a window fingerprint occurs, counted up to `limit`: the scan
- * stops at the limit, so a footer found in thousands of articles costs as little as a rare one.
- */
-function storiesWith(store: Store, hash: string, limit: number): number {
-  let st = storyCounts.get(store);
-  if (!st) {
-    st = store.db.prepare(
-      'SELECT count(*) FROM (SELECT DISTINCT a.cluster_id FROM windows w JOIN articles a ON a.rowid = w.article_rowid WHERE w.hash = ? LIMIT ?)',
-    );
-    st.pluck();
-    storyCounts.set(store, st);
-  }
-  return st.get(hash, limit) as number;
-}
-
 /**
  * What the story count said of fingerprints found in BOILERPLATE_ARTICLES articles or more:
  * how many stories (up to the limit) at how many articles. Remembered across articles (recurring
@@ -112,7 +93,7 @@ export function boilerplateTest(store: Store): (hash: string) => boolean {
       else if (seen && seen.stories >= BOILERPLATE_ARTICLES) b = true;
       else if (seen && seen.stories + Math.max(0, articles - seen.articles) < BOILERPLATE_ARTICLES) b = false;
       else {
-        const stories = storiesWith(store, hash, BOILERPLATE_ARTICLES);
+        const stories = store.storiesWith(hash, BOILERPLATE_ARTICLES);
         checked.set(hash, { articles, stories });
         b = stories >= BOILERPLATE_ARTICLES;
       }
