@@ -52,12 +52,15 @@ interface ModelSettings {
   pooling: 'mean' | 'cls';
   languageMeans: Map<string, Float32Array>;
   /**
-   * How a language's mean leaves a vector: `subtract` it, or `project` out its direction. A small
-   * language's mean is large and its size varies with the text's style (its frequent words are
-   * rare in the training mix, so they weigh a lot), and subtracting a fixed mean then leaves
-   * every document of that language pointing the same way.
+   * How a language's mean leaves a vector: `subtract` it, or `project` out its direction and the
+   * language's further directions (`language_directions`, scripts/model/language-directions.ts).
+   * A small language's mean is large and its size varies with the text's style (its frequent
+   * words are rare in the training mix, so they weigh a lot), and subtracting a fixed mean then
+   * leaves every document of that language pointing the same way.
    */
   centering: 'subtract' | 'project';
+  /** For `project`: an orthonormal basis per language, the mean's direction first. */
+  languageBases: Map<string, Float32Array[]>;
   thresholds: Record<string, unknown>;
 }
 
@@ -126,6 +129,24 @@ function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
+/** Gram-Schmidt: the vectors made orthonormal in order (the first keeps its direction). */
+function orthonormal(vectors: Float32Array[]): Float32Array[] {
+  const basis: Float32Array[] = [];
+  for (const v0 of vectors) {
+    const v = Float32Array.from(v0);
+    for (const u of basis) removeAlong(v, u);
+    basis.push(l2normalize(v));
+  }
+  return basis;
+}
+
+/** v ← v − (v·u)u for a unit vector u. */
+function removeAlong(v: Float32Array, u: Float32Array): void {
+  let along = 0;
+  for (let j = 0; j < v.length; j++) along += v[j]! * u[j]!;
+  for (let j = 0; j < v.length; j++) v[j]! -= along * u[j]!;
+}
+
 function readJson(path: string): Record<string, unknown> | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : undefined;
 }
@@ -149,7 +170,13 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
   if (centering !== 'subtract' && centering !== 'project') {
     throw new ModelLoadError(`newsdedup.json: centering must be "subtract" or "project", not ${JSON.stringify(centering)}`, dir ?? modelId);
   }
-  if (centering === 'project') for (const [lang, v] of languageMeans) languageMeans.set(lang, l2normalize(v));
+  const directionsFile = own?.language_directions as string | undefined;
+  if (directionsFile && centering !== 'project') throw new ModelLoadError('newsdedup.json: language_directions needs centering "project"', dir ?? modelId);
+  const directions = dir && directionsFile ? (JSON.parse(readFileSync(join(dir, directionsFile), 'utf8')) as Record<string, number[][]>) : {};
+  const languageBases = new Map<string, Float32Array[]>();
+  if (centering === 'project') {
+    for (const [lang, mean] of languageMeans) languageBases.set(lang, orthonormal([mean, ...(directions[lang] ?? []).map((d) => Float32Array.from(d))]));
+  }
   return {
     dtype: own?.dtype as ModelSettings['dtype'],
     windowTokens: (own?.window_tokens as number | undefined) ?? 256,
@@ -157,6 +184,7 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
     pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',
     languageMeans,
     centering,
+    languageBases,
     thresholds: (own?.thresholds ?? {}) as Record<string, unknown>,
   };
 }
@@ -176,7 +204,9 @@ export class Embedder {
 
   /** The settings besides the weights that shape stored vectors, recorded with the model in a database. */
   get vectorSettings(): string {
-    return `windows=${this.windowTokens} centering=${this.settings.languageMeans.size ? this.settings.centering : 'none'}`;
+    const { languageMeans, centering, languageBases } = this.settings;
+    const dims = Math.max(0, ...[...languageBases.values()].map((b) => b.length));
+    return `windows=${this.windowTokens} centering=${languageMeans.size ? centering : 'none'}${dims > 1 ? `-${dims}` : ''}`;
   }
 
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
@@ -273,12 +303,10 @@ export class Embedder {
 
   /** Takes the language's mean out (when the model ships one) and L2-normalises. */
   private finish(v: Float32Array, lang: string | undefined): Float32Array {
+    const basis = lang ? this.settings.languageBases.get(lang) : undefined;
     const mean = lang ? this.settings.languageMeans.get(lang) : undefined;
-    if (mean && this.settings.centering === 'project') {
-      let along = 0;
-      for (let j = 0; j < v.length; j++) along += v[j]! * mean[j]!;
-      for (let j = 0; j < v.length; j++) v[j]! -= along * mean[j]!;
-    } else if (mean) for (let j = 0; j < v.length; j++) v[j]! -= mean[j]!;
+    if (basis) for (const u of basis) removeAlong(v, u);
+    else if (mean) for (let j = 0; j < v.length; j++) v[j]! -= mean[j]!;
     return l2normalize(v);
   }
 

@@ -15,6 +15,7 @@ import { embedDoc, embedText, finish, languageMeans, meanOfIds, type TableModel 
 import { devRecall, bitextScores } from './model/evaluate.ts';
 import { exportStaticModel } from './model/export.ts';
 import { whiteningMatrix, applyLinear } from './model/postprocess.ts';
+import { writeLanguageDirections } from './model/language-directions.ts';
 import { scriptArgs } from './args.ts';
 
 const { values: a } = scriptArgs(
@@ -37,6 +38,7 @@ const { values: a } = scriptArgs(
     'lang-alpha': { type: 'string', default: '0.3' },
     'center-momentum': { type: 'string', default: '0.99' },
     'whiten-beta': { type: 'string', default: '0.6' },
+    'language-directions': { type: 'string', default: '2' },
     'news-weight': { type: 'string', default: '3' },
     'dict-weight': { type: 'string', default: '0.5' },
     'manythings-weight': { type: 'string', default: '0.5' },
@@ -297,9 +299,17 @@ if (!a['no-export']) {
   // Keys other code added to newsdedup.json (e.g. the product's calibrated thresholds) are kept.
   const settingsPath = join(out, 'newsdedup.json');
   const previous = existsSync(settingsPath) ? (JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>) : {};
-  const settings = { ...previous, dtype: variants.includes('q8') ? 'q8' : 'fp32', window_tokens: 256, language_means: 'language_means.json' };
-  if (Object.keys(previous).some((k) => !['dtype', 'window_tokens', 'language_means'].includes(k)))
-    log(`kept newsdedup.json keys ${Object.keys(previous).filter((k) => !['dtype', 'window_tokens', 'language_means'].includes(k)).join(', ')} (calibrated on the previous weights: recalibrate)`);
+  // Sentence-sized windows: passage evidence aligns sentences (issue 4's measurements).
+  const written = {
+    dtype: variants.includes('q8') ? 'q8' : 'fp32',
+    window_tokens: 64,
+    language_means: 'language_means.json',
+    centering: 'project',
+    language_directions: 'language_directions.json',
+  };
+  const settings = { ...previous, ...written };
+  const kept = Object.keys(previous).filter((k) => !(k in written));
+  if (kept.length) log(`kept newsdedup.json keys ${kept.join(', ')} (calibrated on the previous weights: recalibrate)`);
   const options = Object.fromEntries(Object.entries(a).filter(([k]) => !['data', 'out', 'dev', 'bench'].includes(k)));
   exportStaticModel({
     outDir: out,
@@ -330,6 +340,12 @@ if (!a['no-export']) {
       )}\n`,
     },
   });
-  log(`exported to ${out}`);
+  // From the exported (quantised) table, as the embedder will read it, and only the sources trained on.
+  const trained = files.map((f) => {
+    const keep = f.sources.map((s) => srcWeight(s) > 0);
+    return { ...f, pairs: f.pairs.filter((_, i) => keep[i]), sources: f.sources.filter((_, i) => keep[i]) };
+  });
+  const k = num('language-directions');
+  log(`exported to ${out}; ${writeLanguageDirections(out, trained, k)} languages × ${k} language directions`);
 }
 log(`total ${((Date.now() - t0) / 1000).toFixed(0)}s`);
