@@ -1,7 +1,7 @@
 // Benchmarks a model folder through the product embedder (models/embedder.ts), i.e. exactly the
 // tokenizer + ONNX + centring + normalisation path newsdedup uses:
 //  * Tatoeba and FLORES sentence retrieval accuracy, xx→en and en→xx, per language
-//  * dev.jsonl document translation recall@1 per language
+//  * dev.jsonl document translation recall@1 per language, and the same on FLORES documents
 //  * embedding speed (articles/s, this single process) on dev articles and on ~600-word articles
 //
 //   npm run bench:model -- [--model-dir models/newsdedup-static-v1] [--data ../shared/data] [--json]
@@ -12,10 +12,11 @@ import { Embedder } from '../models/embedder.ts';
 import { scriptArgs } from './args.ts';
 import { loadBenchmark, loadDev, type DevArticle } from './model/data.ts';
 import { bitextScores, devRecall, LABSE_TATOEBA } from './model/evaluate.ts';
+import { floresDocs, SENTENCES_PER_DOC } from './model/flores-docs.ts';
 
 const { values: a } = scriptArgs(
   `Benchmarks a model folder through the product embedder: Tatoeba/FLORES sentence retrieval per language,
-dev.jsonl document translation recall@1 per language, embedding speed (articles/s, one process).
+dev.jsonl and FLORES-document translation recall@1 per language, embedding speed (articles/s, one process).
 
   npm run bench:model -- [--model-dir DIR] [--data ../shared/data] [--json] [--skip-speed | --speed-only]`,
   {
@@ -84,6 +85,19 @@ if (dev.length && !a['speed-only']) {
   for (const [lang, x] of Object.entries(r.perLang).sort()) say(`${lang.padEnd(4)} ${String(x.n).padStart(4)}  ${x.recall.toFixed(3)}`);
   say(`all  ${String(r.n).padStart(4)}  ${r.overall.toFixed(3)}`);
   report.dev = r;
+}
+
+// ---------- FLORES documents: the same recall@1 on 20 languages (scripts/model/flores-docs.ts)
+const floresDir = join(a.data!, 'benchmarks', 'flores');
+if (existsSync(floresDir) && !a['speed-only']) {
+  const docs = floresDocs(floresDir);
+  const embs = await embedder.embedDocuments(docs.map((d) => ({ title: d.title, text: d.text, lang: d.lang })));
+  const r = devRecall(docs, embs.map((e) => e.vector));
+  say(`\nFLORES documents (${SENTENCES_PER_DOC} consecutive sentences, ${docs.length} in all): translation recall@1 over every other language`);
+  say('lang    n  recall@1');
+  for (const [lang, x] of Object.entries(r.perLang).sort()) say(`${lang.padEnd(4)} ${String(x.n).padStart(4)}  ${x.recall.toFixed(3)}`);
+  say(`all  ${String(r.n).padStart(4)}  ${r.overall.toFixed(3)}`);
+  report.flores_documents = r;
 }
 
 // ---------- speed

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
-const SCRIPTS = ['bench-model.ts', 'train-model.ts', 'bench-http.ts', 'crash-test.ts', 'make-tiny-model.ts', 'model/reexport.ts'];
+const SCRIPTS = ['bench-model.ts', 'train-model.ts', 'bench-http.ts', 'crash-test.ts', 'make-tiny-model.ts', 'model/reexport.ts', 'model/language-directions.ts', 'model/flores-docs.ts'];
 
 function run(script: string, args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8' });
