@@ -2,6 +2,7 @@
 // with `transaction` (one per batch).
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import { fromInt8Blob, type Quantised, quantise } from './int8.ts';
 import { migrate } from './migrate.ts';
 
 export interface ArticleInput {
@@ -37,6 +38,9 @@ export interface StoredWindow {
   hash: string;
   vector: Float32Array;
 }
+
+/** A window as written: its quantised form comes along when an embedding thread made it. */
+export type NewWindow = Omit<StoredWindow, 'idx'> & { quantised?: Quantised };
 
 export interface MatchRecord {
   articleId: string;
@@ -86,26 +90,6 @@ interface ArticleRow {
 
 export function toBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-}
-
-/** int8 with a float32 scale in front: a quarter of the float32 size (window vectors). */
-export function toInt8Blob(v: Float32Array): Buffer {
-  let max = 0;
-  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
-  const scale = max / 127;
-  const out = Buffer.alloc(4 + v.length);
-  out.writeFloatLE(scale, 0);
-  const q = new Int8Array(out.buffer, out.byteOffset + 4, v.length);
-  if (scale > 0) for (let i = 0; i < v.length; i++) q[i] = Math.round(v[i]! / scale);
-  return out;
-}
-
-export function fromInt8Blob(b: Buffer): Float32Array {
-  const scale = b.readFloatLE(0);
-  const q = new Int8Array(b.buffer, b.byteOffset + 4, b.byteLength - 4);
-  const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = q[i]! * scale;
-  return out;
 }
 
 export function fromBlob(b: Buffer): Float32Array {
@@ -427,7 +411,7 @@ export class Store {
   }
 
   /** Inserts a new article, or rewrites the one with this rowid; replaces its windows. Returns the rowid. */
-  writeArticle(a: ArticleInput, clusterId: number, vector: Float32Array, windows: readonly Omit<StoredWindow, 'idx'>[], rowid?: number): number {
+  writeArticle(a: ArticleInput, clusterId: number, vector: Float32Array, windows: readonly NewWindow[], rowid?: number): number {
     const row = {
       id: a.id,
       source: a.source ?? null,
@@ -457,12 +441,12 @@ export class Store {
   }
 
   /** Window rows plus the document frequency of their fingerprints. */
-  private insertWindows(rowid: number, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
+  private insertWindows(rowid: number, windows: readonly NewWindow[]): void {
     // The cache holds what a later read would decode, so a comparison never depends on whether it hit.
     const stored = windows.map((w, idx) => {
-      const blob = toInt8Blob(w.vector);
-      this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, blob);
-      return { ...w, idx, vector: fromInt8Blob(blob) };
+      const { blob, vector } = w.quantised ?? quantise(w.vector);
+      this.s.insertWindow.run(rowid, idx, w.start, w.end, w.tokens, w.hash, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+      return { idx, start: w.start, end: w.end, tokens: w.tokens, hash: w.hash, vector };
     });
     this.windowCache.set(rowid, stored);
     for (const hash of new Set(windows.map((w) => w.hash))) this.setFrequency(hash, this.s.dfUp.get(hash) as number);
@@ -502,7 +486,7 @@ export class Store {
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
-  replaceVectors(rowid: number, vector: Float32Array, windows: readonly Omit<StoredWindow, 'idx'>[]): void {
+  replaceVectors(rowid: number, vector: Float32Array, windows: readonly NewWindow[]): void {
     this.s.setVector.run(toBlob(vector), rowid);
     this.vectorCache.set(rowid, Float32Array.from(vector));
     this.deleteWindows(rowid);

@@ -24,7 +24,10 @@ try {
         const buffers = new Set<ArrayBuffer>();
         for (const v of vectors) {
           buffers.add(v.vector.buffer as ArrayBuffer);
-          for (const w of v.windows) buffers.add(w.vector.buffer as ArrayBuffer);
+          for (const w of v.windows) {
+            buffers.add(w.vector.buffer as ArrayBuffer);
+            if (w.quantised) buffers.add(w.quantised.blob.buffer as ArrayBuffer).add(w.quantised.vector.buffer as ArrayBuffer);
+          }
         }
         reply({ seq: req.seq, vectors }, [...buffers]);
       }

@@ -1,7 +1,8 @@
 // One article from raw input to what the store keeps: clean text, language and fingerprints
 // (prepareArticle), then document and window vectors (embedArticles). Pure of the store, so it
 // runs on any thread (worker/article-workers.ts).
-import type { StoredWindow } from '../db/store.ts';
+import { quantise } from '../db/int8.ts';
+import type { NewWindow } from '../db/store.ts';
 import { documentText, type Embedder } from '../models/embedder.ts';
 import { InputError } from './errors.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
@@ -25,10 +26,10 @@ export interface PreparedArticle {
 
 export interface ArticleVectors {
   vector: Float32Array;
-  windows: readonly Omit<StoredWindow, 'idx'>[];
+  windows: readonly NewWindow[];
 }
 
-/** Document and window vectors of articles, each window with the fingerprint of its words. */
+/** Document and window vectors of articles, each window with the fingerprint of its words and its stored (quantised) form. */
 export async function embedArticles(
   embedder: Embedder,
   articles: readonly { title?: string | null; text: string; lang: string }[],
@@ -37,7 +38,7 @@ export async function embedArticles(
   const embedded = await embedder.embedDocuments(docs);
   return embedded.map((e, i) => {
     const full = documentText(docs[i]!);
-    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)) })) };
+    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)), quantised: quantise(w.vector) })) };
   });
 }
 
