@@ -236,7 +236,7 @@ export class Store {
                            FROM matches WHERE cluster_id = ? ORDER BY id`),
       createCluster: p('INSERT INTO clusters (size, created_at, updated_at) VALUES (0, ?, ?)'),
       mergedInto: p('SELECT merged_into AS mergedInto FROM clusters WHERE id = ?'),
-      moveMembers: p('UPDATE articles SET cluster_id = ? WHERE cluster_id = ?'),
+      moveMembers: p('UPDATE articles SET cluster_id = ? WHERE cluster_id = ? RETURNING rowid').pluck(),
       moveMatches: p('UPDATE matches SET cluster_id = ? WHERE cluster_id = ?'),
       originalOf: p('SELECT canonical FROM clusters WHERE id = ?').pluck(),
       markMerged: p('UPDATE clusters SET merged_into = ?, size = 0, canonical = NULL, updated_at = ? WHERE id = ?'),
@@ -527,9 +527,7 @@ export class Store {
   /** Moves every member and match of `from` into `into`; `from` keeps its id as a pointer to `into`. */
   mergeCluster(into: number, from: number): void {
     const now = new Date().toISOString();
-    this.s.moveMembers.run(into, from);
-    // Which cached articles were in `from` is not known: merges are rare.
-    this.clusterCache.clear();
+    for (const rowid of this.s.moveMembers.all(into, from) as number[]) this.clusterCache.set(rowid, into);
     this.s.moveMatches.run(into, from);
     this.s.markMerged.run(into, now, from);
   }
