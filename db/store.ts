@@ -244,6 +244,7 @@ export class Store {
       refreshCluster: p(`UPDATE clusters SET size = (SELECT count(*) FROM articles WHERE cluster_id = @id), canonical = ${ORIGINAL}, updated_at = @now
                          WHERE id = @id`),
       refreshOriginal: p(`UPDATE clusters SET canonical = ${ORIGINAL} WHERE id = @id`),
+      growCluster: p('UPDATE clusters SET size = size + @members, updated_at = @now WHERE id = @id'),
       clusterById: p(`SELECT c.id, c.size, c.created_at AS createdAt, c.updated_at AS updatedAt,
                              a.id AS canonicalId, a.title AS canonicalTitle, a.lang AS canonicalLang, a.published_at AS canonicalPublished,
                              (SELECT group_concat(DISTINCT lang) FROM (SELECT lang FROM articles WHERE cluster_id = c.id ORDER BY lang)) AS langs
@@ -524,12 +525,14 @@ export class Store {
     throw new Error(`cluster merge chain from ${id} does not end`);
   }
 
-  /** Moves every member and match of `from` into `into`; `from` keeps its id as a pointer to `into`. */
-  mergeCluster(into: number, from: number): void {
+  /** Moves every member and match of `from` into `into`; `from` keeps its id as a pointer to `into`. Returns the members moved. */
+  mergeCluster(into: number, from: number): number {
     const now = new Date().toISOString();
-    for (const rowid of this.s.moveMembers.all(into, from) as number[]) this.clusterCache.set(rowid, into);
+    const moved = this.s.moveMembers.all(into, from) as number[];
+    for (const rowid of moved) this.clusterCache.set(rowid, into);
     this.s.moveMatches.run(into, from);
     this.s.markMerged.run(into, now, from);
+    return moved.length;
   }
 
   /** The rowid of a cluster's canonical article (its likely original), as last refreshed. */
@@ -545,6 +548,11 @@ export class Store {
   /** Recomputes size and canonical article (the likely original, see ORIGINAL). */
   refreshCluster(id: number): void {
     this.s.refreshCluster.run({ id, now: new Date().toISOString() });
+  }
+
+  /** Adds `members` to the cluster's size (which refreshCluster counted last) and marks it updated. */
+  growCluster(id: number, members: number): void {
+    this.s.growCluster.run({ id, members, now: new Date().toISOString() });
   }
 
   /** Recomputes the canonical article alone (refreshCluster also counts the members). */

@@ -161,16 +161,15 @@ export class Pipeline {
 
   private commitBatch(batch: Embedded[]): { outcomes: ArticleOutcome[]; clusters: Set<number> } {
     const { store, index, log } = this.ctx;
-    const clusters = new Set<number>();
-    const shrunk = new Set<number>();
+    const touched = new TouchedClusters();
     try {
       const outcomes = store.transaction(() => {
-        const result = batch.map((e) => this.commitOne(e, clusters, shrunk));
-        for (const c of clusters) store.refreshCluster(c);
+        const result = batch.map((e) => this.commitOne(e, touched));
+        this.finishClusters(touched);
         if (result.some((o) => o.status !== 'unchanged')) store.bumpGeneration();
         return result;
       });
-      return { outcomes, clusters };
+      return { outcomes, clusters: touched.all };
     } catch (err) {
       // SQLite rolled the batch back, but the index may already hold some of its vectors.
       log.error({ err: (err as Error).message }, 'batch failed and was rolled back; rebuilding the vector index from SQLite');
@@ -179,8 +178,7 @@ export class Pipeline {
     }
   }
 
-  /** `clusters`: those touched in this batch, refreshed at its end; `shrunk`: those that lost a member. */
-  private commitOne(e: Embedded, clusters: Set<number>, shrunk: Set<number>): ArticleOutcome {
+  private commitOne(e: Embedded, touched: TouchedClusters): ArticleOutcome {
     const { store, index, thresholds } = this.ctx;
     const { article } = e;
     const existing = store.articleById(article.id);
@@ -193,18 +191,14 @@ export class Pipeline {
     const decision: Decision = decideCluster(article, candidates, thresholds);
     if (existing) {
       store.deleteMatchesOf(article.id);
-      clusters.add(existing.clusterId);
-      shrunk.add(existing.clusterId);
+      touched.lost(existing.clusterId);
     }
     const clusterId = decision.action === 'new' ? store.createCluster() : decision.clusterId;
     if (decision.action === 'merge') {
-      for (const from of decision.mergeFrom) {
-        store.mergeCluster(clusterId, from);
-        clusters.add(from);
-      }
+      for (const from of decision.mergeFrom) touched.merged(clusterId, from, store.mergeCluster(clusterId, from));
     }
     const rowid = store.writeArticle(article, clusterId, e.vector, e.windows, existing?.rowid);
-    this.keepOriginal(decision, clusterId, rowid, article.publishedAt, shrunk);
+    this.keepOriginal(decision, clusterId, rowid, article.publishedAt, touched);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {
         store.addMatch({
@@ -220,7 +214,7 @@ export class Pipeline {
       }
     }
     index.add(rowid, e.vector);
-    clusters.add(clusterId);
+    touched.joined(clusterId);
     const best = decision.action === 'new' ? undefined : decision.evidence[0];
     return {
       id: article.id,
@@ -237,11 +231,58 @@ export class Pipeline {
    * original cannot come before it (dated members come first, then the one named original), so in
    * that common case there is nothing to recompute, unless the cluster lost a member this batch.
    */
-  private keepOriginal(decision: Decision, clusterId: number, rowid: number, publishedAt: string | null, shrunk: Set<number>): void {
+  private keepOriginal(decision: Decision, clusterId: number, rowid: number, publishedAt: string | null, touched: TouchedClusters): void {
     const { store } = this.ctx;
     if (decision.action === 'new') return store.setOriginal(clusterId, rowid); // its only member
     if (decision.containsOriginal) store.setOriginal(clusterId, rowid);
-    else if (decision.action === 'join' && !publishedAt && !shrunk.has(clusterId)) return;
+    else if (decision.action === 'join' && !publishedAt && !touched.shrank(clusterId)) return;
     store.refreshOriginal(clusterId);
+  }
+
+  /**
+   * Brings the batch's clusters up to date. Their originals are current already (keepOriginal),
+   * so a cluster that only gained members needs its new size alone; one that lost a member (to a
+   * re-ingested article) is recounted and its original recomputed.
+   */
+  private finishClusters(touched: TouchedClusters): void {
+    const { store } = this.ctx;
+    for (const c of touched.all) {
+      if (touched.shrank(c)) store.refreshCluster(c);
+      else store.growCluster(c, touched.gained(c));
+    }
+  }
+}
+
+/** The clusters a batch touched (in the order first touched) and how. */
+class TouchedClusters {
+  readonly all = new Set<number>();
+  private readonly gains = new Map<number, number>();
+  private readonly losers = new Set<number>();
+
+  /** An article joined (or started) the cluster. */
+  joined(clusterId: number): void {
+    this.all.add(clusterId);
+    this.gains.set(clusterId, this.gained(clusterId) + 1);
+  }
+
+  /** A re-ingested article left the cluster. */
+  lost(clusterId: number): void {
+    this.all.add(clusterId);
+    this.losers.add(clusterId);
+  }
+
+  /** `moved` members of `from` went into `into`; `from` is left empty. */
+  merged(into: number, from: number, moved: number): void {
+    this.all.add(from);
+    this.gains.set(into, this.gained(into) + moved);
+    this.gains.delete(from);
+  }
+
+  gained(clusterId: number): number {
+    return this.gains.get(clusterId) ?? 0;
+  }
+
+  shrank(clusterId: number): boolean {
+    return this.losers.has(clusterId);
   }
 }
