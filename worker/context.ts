@@ -55,7 +55,7 @@ export function indexPath(dbPath: string): string {
 
 /** Brings the index in line with SQLite: loads the saved graph when it is current, otherwise rebuilds it and says why. */
 export function syncIndex(store: Store, index: VectorIndex, modelId: string, log: Logger, opts: { save?: boolean } = {}): void {
-  const expected = { generation: store.generation(), modelId, count: store.counts().articles };
+  const expected = { generation: store.generation(), modelId, count: store.articleCount() };
   const outcome = index.tryLoad(expected);
   if (outcome.loaded) return;
   if (expected.count === 0) return;

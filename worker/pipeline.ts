@@ -173,7 +173,7 @@ export class Pipeline {
     } catch (err) {
       // SQLite rolled the batch back, but the index may already hold some of its vectors.
       log.error({ err: (err as Error).message }, 'batch failed and was rolled back; rebuilding the vector index from SQLite');
-      index.rebuild(store.vectors(), store.counts().articles);
+      index.rebuild(store.vectors(), store.articleCount());
       throw err;
     }
   }

@@ -137,7 +137,7 @@ export async function ensureDatabase(opts: { dir: string; size: number; pool: Po
 
 /** Every stored vector in rowid order, in one block (the brute-force side of recall). */
 export function readVectors(store: Store, dim: number): { rowids: Int32Array; data: Float32Array } {
-  const n = store.counts().articles;
+  const n = store.articleCount();
   const rowids = new Int32Array(n);
   const data = new Float32Array(n * dim);
   let i = 0;
