@@ -479,7 +479,9 @@ export class Store {
   storiesWith(hash: string, limit: number): number {
     const stories = new Set<number>();
     // The articles' clusters come from the cache: reading cluster_id from the article row reads past its text.
-    for (const rowid of this.s.articlesWithWindow.all(hash) as number[]) {
+    // Iterated, not fetched whole: a paragraph reused by thousands of articles usually shows `limit`
+    // stories within its first rows, and each row costs a cluster lookup (a disk read for a reader).
+    for (const rowid of this.s.articlesWithWindow.iterate(hash) as IterableIterator<number>) {
       const clusterId = this.clusterOf(rowid);
       if (clusterId !== undefined) stories.add(clusterId);
       if (stories.size >= limit) break;

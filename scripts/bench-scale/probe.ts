@@ -75,10 +75,10 @@ function recordingLogger(): Logger & { warned: string[] } {
   return { ...quiet, warn: (o: unknown, msg?: string) => void warned.push(`${msg ?? ''} ${JSON.stringify(o)}`), warned } as Logger & { warned: string[] };
 }
 
-function config(db: string, efSearch?: number) {
-  // No config file or environment (the database's folder holds none): the benchmark measures the defaults, and --ef when given.
+function config(db: string, efSearch?: number, modelDir?: string) {
+  // No config file or environment (the database's folder holds none): the benchmark measures the defaults, and --ef / --model-dir when given.
   const path = resolve(db);
-  return loadConfig({ flags: { db: path, logLevel: 'error', ...(efSearch && { hnsw: { efSearch } }) }, env: {}, cwd: dirname(path) });
+  return loadConfig({ flags: { db: path, logLevel: 'error', ...(efSearch && { hnsw: { efSearch } }), ...(modelDir && { modelDir: resolve(modelDir) }) }, env: {}, cwd: dirname(path) });
 }
 
 export function coldStart(db: string): ColdStart {
@@ -97,8 +97,8 @@ export function coldStart(db: string): ColdStart {
   return out;
 }
 
-export async function checkLatency(db: string, drafts: RawArticle[], opts: { warmup: number; efSearch?: number }): Promise<CheckLatency> {
-  const cfg = config(db, opts.efSearch);
+export async function checkLatency(db: string, drafts: RawArticle[], opts: { warmup: number; efSearch?: number; modelDir?: string }): Promise<CheckLatency> {
+  const cfg = config(db, opts.efSearch, opts.modelDir);
   const log = recordingLogger();
   const t0 = performance.now();
   const ctx = await openContext(cfg, log);
@@ -168,9 +168,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .requiredOption('--drafts <paths...>', 'article files to check (not stored in the database)')
     .option('--warmup <n>', 'unmeasured checks first', '10')
     .option('--ef <n>', 'efSearch (default: the configured one)')
-    .action(async (o: { db: string; drafts: string[]; warmup: string; ef?: string }) => {
+    .option('--model-dir <dir>', 'the model the database was built with (default: the bundled one)')
+    .action(async (o: { db: string; drafts: string[]; warmup: string; ef?: string; modelDir?: string }) => {
       const drafts = await readDrafts(o.drafts);
-      const r = await checkLatency(o.db, drafts, { warmup: Number(o.warmup), efSearch: o.ef ? Number(o.ef) : undefined });
+      const r = await checkLatency(o.db, drafts, { warmup: Number(o.warmup), efSearch: o.ef ? Number(o.ef) : undefined, modelDir: o.modelDir });
       process.stdout.write(`${JSON.stringify(r)}\n`);
     });
   await program.parseAsync();
