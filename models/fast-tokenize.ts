@@ -99,27 +99,34 @@ export class CachedTokenizer {
 
   /** A padded batch: int64 input_ids and attention_mask tensors, as the library's call returns. */
   encode(texts: string[], maxLength: number, padId: number): Encoded {
-    const rows = texts.map((t) => this.ids(t, maxLength));
-    const seq = Math.max(1, ...rows.map((r) => r.length));
-    const ids = new BigInt64Array(rows.length * seq);
-    const mask = new BigInt64Array(rows.length * seq);
-    // Filled through 32-bit views (little-endian low words; ids are small and non-negative), so
-    // no BigInt is created per token.
-    const ids32 = new Int32Array(ids.buffer);
-    const mask32 = new Int32Array(mask.buffer);
-    rows.forEach((r, b) => {
-      for (let s = 0; s < seq; s++) {
-        const at = 2 * (b * seq + s);
-        ids32[at] = s < r.length ? r[s]! : padId;
-        if (s < r.length) mask32[at] = 1;
-      }
-    });
-    return {
-      inputIds: new Tensor('int64', ids, [rows.length, seq]),
-      attentionMask: new Tensor('int64', mask, [rows.length, seq]),
-      lengths: rows.map((r) => r.length),
-    };
+    return tensors(texts.map((t) => this.ids(t, maxLength)), padId);
   }
+}
+
+/** Padded int64 input_ids and attention_mask tensors for rows of token ids. */
+export function tensors(rows: readonly (readonly number[])[], padId: number): Encoded {
+  let seq = 1;
+  for (const r of rows) if (r.length > seq) seq = r.length;
+  const ids = new BigInt64Array(rows.length * seq);
+  const mask = new BigInt64Array(rows.length * seq);
+  // Filled through 32-bit views (little-endian low words; ids are small and non-negative), so
+  // no BigInt is created per token.
+  const ids32 = new Int32Array(ids.buffer);
+  const mask32 = new Int32Array(mask.buffer);
+  for (let b = 0; b < rows.length; b++) {
+    const r = rows[b]!;
+    const row = 2 * b * seq;
+    for (let s = 0; s < r.length; s++) {
+      ids32[row + 2 * s] = r[s]!;
+      mask32[row + 2 * s] = 1;
+    }
+    if (padId !== 0) for (let s = r.length; s < seq; s++) ids32[row + 2 * s] = padId;
+  }
+  return {
+    inputIds: new Tensor('int64', ids, [rows.length, seq]),
+    attentionMask: new Tensor('int64', mask, [rows.length, seq]),
+    lengths: rows.map((r) => r.length),
+  };
 }
 
 /**
