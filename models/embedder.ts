@@ -129,6 +129,18 @@ function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
 /** Gram-Schmidt: the vectors made orthonormal in order (the first keeps its direction). */
 function orthonormal(vectors: Float32Array[]): Float32Array[] {
   const basis: Float32Array[] = [];
@@ -206,7 +218,8 @@ export class Embedder {
   get vectorSettings(): string {
     const { languageMeans, centering, languageBases } = this.settings;
     const dims = Math.max(0, ...[...languageBases.values()].map((b) => b.length));
-    return `windows=${this.windowTokens} centering=${languageMeans.size ? centering : 'none'}${dims > 1 ? `-${dims}` : ''}`;
+    // `nearest`: a document in a language without directions is centred as the nearest model language.
+    return `windows=${this.windowTokens} centering=${languageMeans.size ? `${centering}${dims > 1 ? `-${dims}` : ''} unknown=nearest` : 'none'}`;
   }
 
   /** Decision thresholds calibrated for this model (newsdedup.json), if it ships any. */
@@ -277,19 +290,38 @@ export class Embedder {
     const pooled = await this.pooledInOrder(flat);
     let k = 0;
     return layout.map((l, d) => {
-      const lang = docs[d]!.lang;
+      const own = l.spans.map(() => pooled[k++]!);
       const sum = new Float64Array(this.dim);
       let tokens = 0;
-      const windows = l.spans.map((span) => {
-        const p = pooled[k++]!;
+      for (const p of own) {
         for (let j = 0; j < this.dim; j++) sum[j]! += p.vector[j]! * p.tokens;
         tokens += p.tokens;
-        return { ...span, tokens: p.tokens, vector: this.finish(Float32Array.from(p.vector), lang) };
-      });
+      }
       const mean = new Float32Array(this.dim);
       for (let j = 0; j < this.dim; j++) mean[j] = tokens > 0 ? sum[j]! / tokens : 0;
+      const lang = this.centeringLanguage(mean, docs[d]!.lang);
+      const windows = l.spans.map((span, w) => ({ ...span, tokens: own[w]!.tokens, vector: this.finish(Float32Array.from(own[w]!.vector), lang) }));
       return { vector: this.finish(mean, lang), windows, tokens };
     });
+  }
+
+  /**
+   * The language whose directions are taken out of a document: its own when the model ships them,
+   * else the model language whose mean the document's raw vector lies nearest. A detector that
+   * does not know the language (eld names Hausa Tagalog or Malay) would otherwise leave the
+   * vectors uncentred, and unrelated articles of that language then look alike (FLORES documents
+   * with detected languages: pairwise precision 0.78 instead of 0.96, almost all of it Hausa).
+   */
+  private centeringLanguage(raw: Float32Array, lang: string | undefined): string | undefined {
+    const means = this.settings.languageMeans;
+    if (means.size === 0 || (lang !== undefined && means.has(lang))) return lang;
+    let best: string | undefined;
+    let bestCosine = -Infinity;
+    for (const [candidate, mean] of means) {
+      const c = cosine(raw, mean);
+      if (c > bestCosine) [best, bestCosine] = [candidate, c];
+    }
+    return best;
   }
 
   private windowChars(): (text: string) => number {
