@@ -30,3 +30,13 @@ export function scriptArgs<const O extends Options, const P extends boolean = fa
   }
   return parsed;
 }
+
+/** For scripts that take positional arguments only: --help, and the usage with exit status 2 when fewer than `required` are given. */
+export function scriptPositionals(usage: string, required: number): (string | undefined)[] {
+  const { positionals } = scriptArgs(usage, {}, true);
+  if (positionals.length < required) {
+    process.stderr.write(`${usage.trim()}\n`);
+    process.exit(2);
+  }
+  return positionals;
+}

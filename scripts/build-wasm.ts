@@ -3,6 +3,7 @@
 //   npx tsx scripts/build-wasm.ts [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
+import { scriptArgs } from './args.ts';
 
 export const WAT = new URL('../worker/similarity.wat', import.meta.url);
 export const WASM = new URL('../worker/similarity.wasm', import.meta.url);
@@ -18,8 +19,14 @@ export async function compileWat(): Promise<Uint8Array> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = scriptArgs(
+    `Builds worker/similarity.wasm from worker/similarity.wat (wabt); --check compares instead of writing.
+
+  npx tsx scripts/build-wasm.ts [--check]`,
+    { check: { type: 'boolean', default: false } },
+  );
   const binary = await compileWat();
-  if (process.argv.includes('--check')) {
+  if (values.check) {
     const same = Buffer.from(binary).equals(readFileSync(WASM));
     console.log(same ? 'similarity.wasm is up to date' : 'similarity.wasm differs from similarity.wat: run npx tsx scripts/build-wasm.ts');
     process.exit(same ? 0 : 1);

@@ -8,12 +8,14 @@ import { join, resolve } from 'node:path';
 import { AutoTokenizer, env } from '@huggingface/transformers';
 import { WordPieceEncoder } from './tokenize.ts';
 import { loadBenchmark, loadDev } from './data.ts';
+import { scriptPositionals } from '../args.ts';
 
-const [dir, devPath, benchDir] = process.argv.slice(2);
-if (!dir) {
-  console.error('usage: tsx scripts/model/check-tokenizer.ts <model dir> [dev.jsonl] [benchmarks dir]');
-  process.exit(2);
-}
+const [dir, devPath, benchDir] = scriptPositionals(
+  `Checks that the training-side tokenisation gives exactly the ids of the exported tokenizer.json through transformers.js.
+
+  npx tsx scripts/model/check-tokenizer.ts <model dir> [dev.jsonl] [benchmarks dir]`,
+  1,
+) as [string, string | undefined, string | undefined];
 env.allowRemoteModels = false;
 const tk = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
 const vocab: string[] = [];

@@ -4,8 +4,12 @@ import { resolve } from 'node:path';
 import { Embedder } from '../../models/embedder.ts';
 import { loadDev } from './data.ts';
 import { dot } from './embed.ts';
+import { scriptPositionals } from '../args.ts';
 
-const [dir, devPath] = process.argv.slice(2);
+const usage = `Lists dev.jsonl translation-retrieval failures of a model folder (what was retrieved instead of the translation).
+
+  npx tsx scripts/model/diag-dev.ts <model dir> <dev.jsonl>`;
+const [dir, devPath] = scriptPositionals(usage, 2);
 const e = await Embedder.load({ modelDir: resolve(dir!) });
 const dev = loadDev(devPath!);
 const v = (await e.embedDocuments(dev.map((d) => ({ title: d.title, text: d.text, lang: d.lang })))).map((x) => x.vector);

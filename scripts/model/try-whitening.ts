@@ -7,8 +7,12 @@ import { WordPieceEncoder } from './tokenize.ts';
 import { loadParallel, isNewsSource, loadDev, loadBenchmark } from './data.ts';
 import { embedDoc, embedText, finish, languageMeans, meanOfIds, type TableModel } from './embed.ts';
 import { devRecall, bitextScores } from './evaluate.ts';
+import { scriptPositionals } from '../args.ts';
 
-const [dir, dataDir, devPath, benchDir, betasArg] = process.argv.slice(2);
+const usage = `Experiment: partial whitening of an exported model (statistics from training text only); prints dev / Tatoeba / FLORES figures per β.
+
+  npx tsx scripts/model/try-whitening.ts <model dir> <parallel dir> <dev.jsonl> <benchmarks dir> [β,...]`;
+const [dir, dataDir, devPath, benchDir, betasArg] = scriptPositionals(usage, 4);
 const { rows, dim, vocab } = readTable(dir!);
 const enc = new WordPieceEncoder(vocab);
 const files = loadParallel(dataDir!);
