@@ -102,7 +102,7 @@ describe.skipIf(!available)("editors' page in Chromium", () => {
     await expect(french.locator('.facts').textContent()).resolves.toMatch(/French \(another language\)/);
     await expect(french.locator('.kind').textContent()).resolves.toMatch(/^(translation|related \(below the threshold\))$/);
 
-    const dir = process.env.NEWSDEDUP_SCREENSHOT_DIR ?? tempDir('newsdedup-screenshot-');
+    const dir = process.env.NEWSDEDUP_SCREENSHOT_DIR ?? tempDir('newsdedup-screenshot-', { keep: true });
     mkdirSync(dir, { recursive: true });
     const shot = join(dir, 'editors-page-check.png');
     await page.screenshot({ path: shot, fullPage: true });

@@ -1,9 +1,10 @@
 // Shared test fixtures: a tiny real model (generated ONNX + tokenizer, loaded through
 // transformers.js like any model), temp folders, and an in-process CLI runner.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { afterAll } from 'vitest';
 import { makeTinyModel } from '../scripts/make-tiny-model.ts';
 import { runCli } from '../worker/cli.ts';
 
@@ -13,8 +14,18 @@ export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
 /** Real labelled news (../shared/data/dev.jsonl), present on the project's machines; tests that need it skip without it. */
 export const DEV_FILE = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 
-export function tempDir(prefix = 'newsdedup-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+const made: string[] = [];
+// Registered when a test file imports this module (each file gets its own copy): the folders the
+// file made are removed once its tests and their own after-hooks are done.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the system temp dir, removed after the test file unless `keep` (e.g. a screenshot to look at). */
+export function tempDir(prefix = 'newsdedup-test-', opts: { keep?: boolean } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!opts.keep) made.push(dir);
+  return dir;
 }
 
 export const FIXTURE_TEXTS = {
