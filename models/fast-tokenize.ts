@@ -13,7 +13,12 @@ import { type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 interface InnerTokenizer {
   normalizer: ((text: string) => string) | null;
   pre_tokenizer: ((text: string, options?: object) => string[]) | null;
-  model: ((tokens: string[]) => string[]) & { tokens_to_ids: Map<string, number>; unk_token_id?: number };
+  model: ((tokens: string[]) => string[]) & {
+    tokens_to_ids: Map<string, number>;
+    unk_token_id?: number;
+    fuse_unk?: boolean;
+    config?: { type?: string; continuing_subword_prefix?: string; max_input_chars_per_word?: number };
+  };
   post_processor: unknown;
   added_tokens: { content: string }[];
   encode(text: string, opts: { add_special_tokens: boolean }): { ids: number[] };
@@ -33,10 +38,12 @@ export class CachedTokenizer {
   private readonly added: string[];
   /** Whether text is tokenized chunk by chunk (see separatesOnSpaces). */
   readonly chunked: boolean;
+  private readonly wordPiece: WordPiece | undefined;
 
   private constructor(private readonly inner: InnerTokenizer) {
     this.added = inner.added_tokens.map((t) => t.content).filter((c) => c.length > 0);
     this.chunked = separatesOnSpaces(inner);
+    this.wordPiece = WordPiece.of(inner.model);
   }
 
   /** Returns a fast path for `tokenizer` when its pipeline allows one, else undefined. */
@@ -84,8 +91,7 @@ export class CachedTokenizer {
     for (const word of words) {
       let ids = this.words.get(word);
       if (!ids) {
-        const pieces = model([word]);
-        ids = Int32Array.from(pieces, (p) => model.tokens_to_ids.get(p) ?? model.unk_token_id ?? 0);
+        ids = this.wordPiece ? this.wordPiece.ids(word) : Int32Array.from(model([word]), (p) => model.tokens_to_ids.get(p) ?? model.unk_token_id ?? 0);
         if (this.words.size >= MAX_CACHED) this.words.clear();
         this.words.set(word, ids);
       }
@@ -100,6 +106,54 @@ export class CachedTokenizer {
   /** A padded batch: int64 input_ids and attention_mask tensors, as the library's call returns. */
   encode(texts: string[], maxLength: number, padId: number): Encoded {
     return tensors(texts.map((t) => this.ids(t, maxLength)), padId);
+  }
+}
+
+/**
+ * WordPiece's greedy longest-match-first, as the library's WordPieceTokenizer.encode does it, but
+ * on code-point offsets into the word instead of joining a character array for every attempt, and
+ * never trying a piece longer than the longest vocabulary entry: 3.9 → 2.4 µs a word over the
+ * 42,503 distinct words of dev.jsonl. New words are most of the cost of text the caches have not
+ * seen (a fresh process, a cron run).
+ */
+class WordPiece {
+  private constructor(
+    private readonly vocab: Map<string, number>,
+    private readonly prefix: string,
+    private readonly maxChars: number,
+    private readonly longest: number,
+    private readonly unk: number,
+  ) {}
+
+  static of(model: InnerTokenizer['model']): WordPiece | undefined {
+    const c = model.config;
+    if (c?.type !== 'WordPiece' || model.fuse_unk || model.unk_token_id === undefined) return undefined;
+    let longest = 0;
+    for (const token of model.tokens_to_ids.keys()) longest = Math.max(longest, [...token].length);
+    return new WordPiece(model.tokens_to_ids, c.continuing_subword_prefix ?? '##', c.max_input_chars_per_word ?? 100, longest, model.unk_token_id);
+  }
+
+  ids(word: string): Int32Array {
+    const at: number[] = [];
+    for (let i = 0; i < word.length; i += word.codePointAt(i)! > 0xffff ? 2 : 1) at.push(i);
+    const n = at.length;
+    at.push(word.length);
+    if (n > this.maxChars) return Int32Array.of(this.unk);
+    const out: number[] = [];
+    for (let start = 0; start < n; ) {
+      let end = Math.min(n, start + this.longest);
+      let id: number | undefined;
+      for (; end > start; end--) {
+        const piece = word.slice(at[start], at[end]);
+        id = this.vocab.get(start > 0 ? this.prefix + piece : piece);
+        if (id !== undefined) break;
+      }
+      // A word with a part the vocabulary cannot spell is one unknown token, as in the library.
+      if (id === undefined) return Int32Array.of(this.unk);
+      out.push(id);
+      start = end;
+    }
+    return Int32Array.from(out);
   }
 }
 

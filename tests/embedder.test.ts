@@ -92,7 +92,12 @@ describe('CachedTokenizer', () => {
       .map((l) => (JSON.parse(l) as { text: string }).text);
     // Characters the normaliser drops or that sit at chunk edges: BOM, soft hyphen, zero-width
     // space, no-break space, a final sigma, dotted capital I, CJK without spaces.
-    const tricky = ['a\uFEFFb c\u00ADd e\u200Bf', 'x\u00A0y\r\n\tz', 'ΟΔΟΣ ΟΔΟΣ.', 'İstanbul İ', '東京で地震が起きた。', '  lead and trail  '];
+    // And words for the WordPiece path: longer than max_input_chars_per_word, pieces the vocabulary
+    // cannot spell, astral characters (two UTF-16 units), a lone surrogate, long compounds.
+    const tricky = [
+      'a\uFEFFb c\u00ADd e\u200Bf', 'x\u00A0y\r\n\tz', 'ΟΔΟΣ ΟΔΟΣ.', 'İstanbul İ', '東京で地震が起きた。', '  lead and trail  ',
+      'a'.repeat(100), 'b'.repeat(101), 'x😀y 😀 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \uD800z', 'Donaudampfschifffahrtsgesellschaftskapitän megszentségteleníthetetlenségeskedéseitekért',
+    ];
     for (const text of [...dev, ...tricky]) {
       const want = tok(text, { add_special_tokens: false, truncation: true, max_length: 100_000 }).input_ids;
       expect(fast.ids(text, 100_000)).toEqual(Array.from(want.data as BigInt64Array, Number));
