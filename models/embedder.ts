@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelLoadError } from '../worker/errors.ts';
-import { CachedTokenizer, type Encoded, tensors } from './fast-tokenize.ts';
+import { cosine } from '../worker/passages.ts';
+import { CachedTokenizer, tensors } from './fast-tokenize.ts';
 
 export interface EmbedderOptions {
   /** Local folder in transformers.js layout. Takes precedence over `model`. */
@@ -127,18 +128,6 @@ function l2normalize(v: Float32Array): Float32Array {
   n = Math.sqrt(n);
   if (n > 0) for (let i = 0; i < v.length; i++) v[i]! /= n;
   return v;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 /** Gram-Schmidt: the vectors made orthonormal in order (the first keeps its direction). */
@@ -361,25 +350,21 @@ export class Embedder {
       let j = i + 1;
       while (j < order.length && (j - i + 1) * size(order[j]!) <= this.maxTokensPerRun) j++;
       const run = order.slice(i, j);
-      const inputs = rows ? this.encodedInputs(tensors(run.map((idx) => rows[idx]!), this.padId)) : this.tokenize(run.map((idx) => prompted[idx]!));
-      const pooled = await this.runBatch(inputs);
+      const pooled = await this.runBatch(rows ? this.padded(run.map((idx) => rows[idx]!)) : this.tokenize(run.map((idx) => prompted[idx]!)));
       run.forEach((idx, r) => (out[idx] = pooled[r]!));
       i = j;
     }
     return out;
   }
 
-  private get padId(): number {
-    return this.tokenizer.pad_token_id ?? 0;
-  }
-
-  private encodedInputs(e: Encoded): { input_ids: Tensor; attention_mask: Tensor; lengths: number[] } {
+  /** The model's inputs for rows of token ids from the cached tokenizer. */
+  private padded(rows: number[][]): { input_ids: Tensor; attention_mask: Tensor; lengths: number[] } {
+    const e = tensors(rows, this.tokenizer.pad_token_id ?? 0);
     return { input_ids: e.inputIds, attention_mask: e.attentionMask, lengths: e.lengths };
   }
 
-  /** input_ids and attention_mask for a batch, through the cached path when the tokenizer allows it. */
-  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor; lengths?: number[] } {
-    if (this.fast) return this.encodedInputs(this.fast.encode(texts, this.maxLength, this.padId));
+  /** input_ids and attention_mask for a batch through the library's tokenizer (pooledInOrder's path without a cached tokenizer). */
+  private tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor; lengths?: number[] } {
     return this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength }) as { input_ids: Tensor; attention_mask: Tensor };
   }
 

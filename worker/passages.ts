@@ -33,6 +33,13 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s0 + s1 + s2 + s3;
 }
 
+/** Cosine of two vectors of any length (0 when either is zero). */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  const aa = dot(a, a);
+  const bb = dot(b, b);
+  return aa > 0 && bb > 0 ? dot(a, b) / Math.sqrt(aa * bb) : 0;
+}
+
 export function alignPassages(a: readonly Float32Array[], b: readonly Float32Array[], minScore: number): PassageAlignment {
   const all: PassagePair[] = [];
   a.forEach((va, i) =>

@@ -8,6 +8,7 @@ import { loadMigrations } from '../../db/migrate.ts';
 import { Store } from '../../db/store.ts';
 import type { Embedder } from '../../models/embedder.ts';
 import { indexPath } from '../../worker/context.ts';
+import { cosine } from '../../worker/passages.ts';
 import { type HnswParams, VectorIndex } from '../../worker/vector-index.ts';
 import { CORPUS_VERSION, type Pool, syntheticArticles, verifyComposition } from './corpus.ts';
 
@@ -261,15 +262,7 @@ export function sampleMismatches(index: VectorIndex, vectors: { rowids: Int32Arr
       continue;
     }
     const v = vectors.data.subarray(i * index.dim, (i + 1) * index.dim);
-    let d = 0;
-    let a = 0;
-    let b = 0;
-    for (let j = 0; j < v.length; j++) {
-      d += v[j]! * point[j]!;
-      a += v[j]! * v[j]!;
-      b += point[j]! * point[j]!;
-    }
-    if (point.length !== v.length || d / Math.sqrt(a * b) < SAME_VECTOR) wrong.push(rowid);
+    if (point.length !== v.length || cosine(v, Float32Array.from(point)) < SAME_VECTOR) wrong.push(rowid);
   }
   return wrong;
 }
