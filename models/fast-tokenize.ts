@@ -102,11 +102,6 @@ export class CachedTokenizer {
     }
     return out;
   }
-
-  /** A padded batch: int64 input_ids and attention_mask tensors, as the library's call returns. */
-  encode(texts: string[], maxLength: number, padId: number): Encoded {
-    return tensors(texts.map((t) => this.ids(t, maxLength)), padId);
-  }
 }
 
 /**
@@ -157,7 +152,7 @@ class WordPiece {
   }
 }
 
-/** Padded int64 input_ids and attention_mask tensors for rows of token ids. */
+/** Padded int64 input_ids and attention_mask tensors for rows of token ids, as the library's call returns them. */
 export function tensors(rows: readonly (readonly number[])[], padId: number): Encoded {
   let seq = 1;
   for (const r of rows) if (r.length > seq) seq = r.length;

@@ -134,10 +134,11 @@ export class VectorIndex {
 
   /** Adds a vector, or replaces the vector of an existing label. */
   add(label: number, vector: Float32Array): void {
+    const point = this.asArray(vector);
     if (!this.labels.has(label) && this.index.getCurrentCount() >= this.index.getMaxElements()) {
       this.index.resizeIndex(Math.max(INITIAL_CAPACITY, this.index.getMaxElements() * 2));
     }
-    this.index.addPoint(this.asArray(vector), label);
+    this.index.addPoint(point, label);
     this.labels.add(label);
     this.dirty = true;
   }
