@@ -14,8 +14,11 @@ function helpText(usage: string, options: Options): string {
   return `${usage.trim()}\n\nOptions:\n${lines.join('\n')}\n  -h, --help\n`;
 }
 
-/** Parses process.argv for a script; `usage` is printed by --help and after a bad option. */
-export function scriptArgs<const O extends Options, const P extends boolean = false>(usage: string, options: O, allowPositionals?: P) {
+/**
+ * Parses process.argv for a script; `usage` is printed by --help, and on stderr with exit status 2
+ * after a bad option or with fewer than `requiredPositionals` positional arguments.
+ */
+export function scriptArgs<const O extends Options, const P extends boolean = false>(usage: string, options: O, allowPositionals?: P, requiredPositionals = 0) {
   const config = { options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true } as const;
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
@@ -28,15 +31,14 @@ export function scriptArgs<const O extends Options, const P extends boolean = fa
     process.stdout.write(helpText(usage, options));
     process.exit(0);
   }
+  if (parsed.positionals.length < requiredPositionals) {
+    process.stderr.write(helpText(usage, options));
+    process.exit(2);
+  }
   return parsed;
 }
 
-/** For scripts that take positional arguments only: --help, and the usage with exit status 2 when fewer than `required` are given. */
+/** For scripts that take positional arguments only. */
 export function scriptPositionals(usage: string, required: number): (string | undefined)[] {
-  const { positionals } = scriptArgs(usage, {}, true);
-  if (positionals.length < required) {
-    process.stderr.write(`${usage.trim()}\n`);
-    process.exit(2);
-  }
-  return positionals;
+  return scriptArgs(usage, {}, true, required).positionals;
 }

@@ -53,12 +53,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   tsx scripts/make-tiny-model.ts <outDir> [--dim N] [--name NAME] [text files...]`,
     { dim: { type: 'string', default: '32' }, name: { type: 'string', default: 'tiny-test-model' } },
     true,
+    1,
   );
   const [outDir, ...files] = positionals;
-  if (!outDir) {
-    console.error('usage: tsx scripts/make-tiny-model.ts <outDir> [--dim N] [--name NAME] [text files...]');
-    process.exit(2);
-  }
-  makeTinyModel({ outDir, texts: files.map((f) => readFileSync(f, 'utf8')), dim: Number(values.dim), name: values.name });
+  makeTinyModel({ outDir: outDir!, texts: files.map((f) => readFileSync(f, 'utf8')), dim: Number(values.dim), name: values.name });
   console.log(`wrote ${outDir}`);
 }

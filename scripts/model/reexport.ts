@@ -13,6 +13,7 @@ const { values, positionals } = scriptArgs(
   npx tsx scripts/model/reexport.ts <from dir> <to dir> [--pooled-only] [--tokenizer-pipeline bert|regex] [--variants q8]`,
   { 'pooled-only': { type: 'boolean', default: false }, 'tokenizer-pipeline': { type: 'string', default: 'bert' }, variants: { type: 'string', default: 'q8' } },
   true,
+  2,
 );
 const [from, to] = positionals;
 const { rows, dim, vocab } = readTable(from!);
