@@ -41,3 +41,15 @@ describe.each(POSITIONAL)('scripts/%s (positional arguments)', (script) => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe.each([
+  ['model/reexport.ts', 'npx tsx scripts/model/reexport.ts <from dir> <to dir>'],
+  ['make-tiny-model.ts', 'tsx scripts/make-tiny-model.ts <outDir>'],
+])('scripts/%s without its positional arguments', (script, usage) => {
+  it('prints its usage on stderr and exits 2', () => {
+    const r = run(script, []);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(usage);
+    expect(r.stdout).toBe('');
+  });
+});
