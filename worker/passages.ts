@@ -1,6 +1,7 @@
 // Passage evidence: which windows of one article find a counterpart in another. Windows are
 // aligned one-to-one (greedy on the highest similarity first), so a paragraph repeated ten
 // times cannot claim ten matches.
+import { similarityMatrix } from './similarity.ts';
 
 export interface PassagePair {
   a: number;
@@ -42,12 +43,14 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 
 export function alignPassages(a: readonly Float32Array[], b: readonly Float32Array[], minScore: number): PassageAlignment {
   const all: PassagePair[] = [];
-  a.forEach((va, i) =>
-    b.forEach((vb, j) => {
-      const score = dot(va, vb);
+  // The check's report aligns a draft with each of its ten neighbours: the SIMD matrix, not a dot per pair.
+  const sims = a.length && b.length ? similarityMatrix(a, b) : new Float32Array(0);
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < b.length; j++) {
+      const score = sims[i * b.length + j]!;
       if (score >= minScore) all.push({ a: i, b: j, score });
-    }),
-  );
+    }
+  }
   all.sort((x, y) => y.score - x.score);
   const usedA = new Set<number>();
   const usedB = new Set<number>();
