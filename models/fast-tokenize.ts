@@ -33,8 +33,8 @@ export interface Encoded {
 const MAX_CACHED = 500_000;
 
 export class CachedTokenizer {
-  private readonly words = new Map<string, Int32Array>();
-  private readonly chunks = new Map<string, Int32Array>();
+  private readonly words = new Map<string, readonly number[]>();
+  private readonly chunks = new Map<string, readonly number[]>();
   private readonly added: string[];
   /** Whether text is tokenized chunk by chunk (see separatesOnSpaces). */
   readonly chunked: boolean;
@@ -68,7 +68,7 @@ export class CachedTokenizer {
         const chunk = text.slice(start, i);
         let ids = this.chunks.get(chunk);
         if (!ids) {
-          ids = new Int32Array(this.encodeText(chunk, Infinity));
+          ids = this.encodeText(chunk, Infinity);
           if (this.chunks.size >= MAX_CACHED) this.chunks.clear();
           this.chunks.set(chunk, ids);
         }
@@ -91,7 +91,7 @@ export class CachedTokenizer {
     for (const word of words) {
       let ids = this.words.get(word);
       if (!ids) {
-        ids = this.wordPiece ? this.wordPiece.ids(word) : Int32Array.from(model([word]), (p) => model.tokens_to_ids.get(p) ?? model.unk_token_id ?? 0);
+        ids = this.wordPiece ? this.wordPiece.ids(word) : model([word]).map((p) => model.tokens_to_ids.get(p) ?? model.unk_token_id ?? 0);
         if (this.words.size >= MAX_CACHED) this.words.clear();
         this.words.set(word, ids);
       }
@@ -136,12 +136,12 @@ class WordPiece {
     return new WordPiece(model.tokens_to_ids, prefix, c.max_input_chars_per_word ?? 100, initial, continuing, model.unk_token_id);
   }
 
-  ids(word: string): Int32Array {
+  ids(word: string): number[] {
     const at: number[] = [];
     for (let i = 0; i < word.length; i += word.codePointAt(i)! > 0xffff ? 2 : 1) at.push(i);
     const n = at.length;
     at.push(word.length);
-    if (n > this.maxChars) return Int32Array.of(this.unk);
+    if (n > this.maxChars) return [this.unk];
     const out: number[] = [];
     for (let start = 0; start < n; ) {
       let end = Math.min(n, start + (start > 0 ? this.longestContinuing : this.longestInitial));
@@ -152,11 +152,11 @@ class WordPiece {
         if (id !== undefined) break;
       }
       // A word with a part the vocabulary cannot spell is one unknown token, as in the library.
-      if (id === undefined) return Int32Array.of(this.unk);
+      if (id === undefined) return [this.unk];
       out.push(id);
       start = end;
     }
-    return new Int32Array(out);
+    return out;
   }
 }
 
