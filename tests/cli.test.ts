@@ -283,4 +283,19 @@ describe('eval', () => {
     // The lexical baseline finds the exact and the edited copy, never the translation.
     expect(r.json().lexicalBaseline.crossLanguage.found).toBe(0);
   });
+
+  it('keeps its database at --db, a new file, and refuses one that exists', async () => {
+    const file = join(dir, 'labelled.jsonl');
+    writeFileSync(file, jsonl([{ ...article('a1', FIXTURE_TEXTS.quake), cluster: 'A', lang: 'en' }, { ...article('a2', FIXTURE_TEXTS.quake), cluster: 'A', lang: 'en' }]));
+    const kept = join(dir, 'kept.db');
+    const r = await run(['eval', file, '--db', kept, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json().metrics.pairwise).toMatchObject({ goldPairs: 1, correctPairs: 1 });
+    const exported = await run(['export', '--db', kept]);
+    expect(exported.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['a1', 'a2']);
+    const again = await run(['eval', file, '--db', kept]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(kept);
+    expect(again.stderr).toContain('already exists');
+  });
 });

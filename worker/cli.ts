@@ -263,12 +263,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   withCommon(
     program
       .command('eval')
-      .description('ingest a labelled .jsonl file (field "cluster" hidden from the pipeline) into a temporary database and score the clusters')
+      .description(
+        'ingest a labelled .jsonl file (field "cluster" hidden from the pipeline) into a temporary database and score the clusters; ' +
+          'with --db, the database is made there (a new file) and kept',
+      )
       .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"'),
   ).action(async (file: string, flags: CommonFlags) => {
     const { config, log } = ctxFor(flags);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
-    const report = await evaluateFile(config, log, file);
+    const report = await evaluateFile(config, log, file, { keepAt: flags.db });
     if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else printEval(report, io);
     setExit(report.ingest.rejected > 0 ? 1 : 0);

@@ -1,11 +1,12 @@
-// `eval`: ingests a labelled file into a throw-away database, with the labels kept away from the
-// pipeline (the input reader drops unknown fields), then scores the clusters against them.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// `eval`: ingests a labelled file into a throw-away database (or a new one kept for inspection),
+// with the labels kept away from the pipeline (the input reader drops unknown fields), then scores
+// the clusters against them.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { type Context, openContext } from './context.ts';
-import { InputError } from './errors.ts';
+import { InputError, UsageError } from './errors.ts';
 import { readInputs } from './input.ts';
 import { lexicalClusters } from './lexical-baseline.ts';
 import type { Logger } from './log.ts';
@@ -37,17 +38,22 @@ export function readGoldLabels(file: string): GoldLabel[] {
   return labels;
 }
 
-/** Ingests `file` into a temporary database, hands the open context to `use`, then deletes it all. */
+/**
+ * Ingests `file` into a temporary database, hands the open context to `use`, then deletes it all;
+ * with `keepAt`, into a new database there, which is left in place (to look at what was decided).
+ */
 export async function withTemporaryIngest<T>(
   config: Config,
   log: Logger,
   file: string,
-  opts: PipelineOptions & { onProgress?: (p: Progress) => void },
+  opts: PipelineOptions & { onProgress?: (p: Progress) => void; keepAt?: string },
   use: (ctx: Context, summary: IngestSummary) => T | Promise<T>,
 ): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'newsdedup-eval-'));
+  // Scores over a database that already held articles would not be the file's.
+  if (opts.keepAt && existsSync(opts.keepAt)) throw new UsageError(`${opts.keepAt} already exists: give a new file to keep the evaluation's database in`);
+  const dir = opts.keepAt ? undefined : mkdtempSync(join(tmpdir(), 'newsdedup-eval-'));
   try {
-    const ctx = await openContext({ ...config, db: join(dir, 'eval.db') }, log);
+    const ctx = await openContext({ ...config, db: opts.keepAt ?? join(dir!, 'eval.db') }, log);
     try {
       const summary = await new Pipeline(ctx, opts).ingest(readInputs([file]), opts.onProgress);
       return await use(ctx, summary);
@@ -55,7 +61,7 @@ export async function withTemporaryIngest<T>(
       ctx.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -69,10 +75,10 @@ export interface EvalReport {
   seconds: number;
 }
 
-export async function evaluateFile(config: Config, log: Logger, file: string, onProgress?: (p: Progress) => void): Promise<EvalReport> {
+export async function evaluateFile(config: Config, log: Logger, file: string, opts: { onProgress?: (p: Progress) => void; keepAt?: string } = {}): Promise<EvalReport> {
   const gold = readGoldLabels(file);
   const t0 = performance.now();
-  return withTemporaryIngest(config, log, file, { onProgress }, (ctx, summary) => {
+  return withTemporaryIngest(config, log, file, opts, (ctx, summary) => {
     const stored = gold.map((g) => ctx.store.articleById(g.id));
     const lexical = lexicalClusters(stored.filter((a) => a !== undefined));
     const items = (predicted: (i: number) => string | undefined): LabelledItem[] =>
