@@ -21,7 +21,7 @@ export interface EmbedderOptions {
   allowRemote?: boolean;
   /** Upper bound on padded tokens per ONNX run, to keep memory flat whatever the batch. */
   maxTokensPerRun?: number;
-  /** onnxruntime threads for this model; default: the runtime's own choice (all cores). */
+  /** onnxruntime threads for this model; default: the model's `onnx_threads` (newsdedup.json), else the runtime's own choice (all cores). */
   onnxThreads?: number;
 }
 
@@ -48,6 +48,12 @@ export interface DocumentEmbedding {
 /** Model-specific settings read from the model folder (newsdedup.json, sentence-transformers files). */
 interface ModelSettings {
   dtype?: EmbedderOptions['dtype'];
+  /**
+   * onnxruntime threads the model is best run with. A static model's graph is a gather and a mean:
+   * more threads add nothing to one call, and the idle pool spins on the cores the rest of the
+   * process needs.
+   */
+  onnxThreads?: number;
   windowTokens: number;
   prompt: string;
   pooling: 'mean' | 'cls';
@@ -180,6 +186,7 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
   }
   return {
     dtype: own?.dtype as ModelSettings['dtype'],
+    onnxThreads: own?.onnx_threads as number | undefined,
     windowTokens: (own?.window_tokens as number | undefined) ?? 256,
     prompt,
     pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',
@@ -251,7 +258,8 @@ export class Embedder {
     let model: PreTrainedModel;
     try {
       tokenizer = await AutoTokenizer.from_pretrained(name);
-      const threads = opts.onnxThreads ? { session_options: { intraOpNumThreads: opts.onnxThreads, interOpNumThreads: 1 } } : {};
+      const onnxThreads = opts.onnxThreads ?? settings.onnxThreads;
+      const threads = onnxThreads ? { session_options: { intraOpNumThreads: onnxThreads, interOpNumThreads: 1 } } : {};
       model = await AutoModel.from_pretrained(name, { dtype, ...threads });
     } catch (err) {
       const hint = opts.allowRemote ? '' : ' (downloads are off: pass a local folder with --model-dir, or allow remote models)';

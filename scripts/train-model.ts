@@ -302,6 +302,8 @@ if (!a['no-export']) {
   // Sentence-sized windows: passage evidence aligns sentences (issue 4's measurements).
   const written = {
     dtype: variants.includes('q8') ? 'q8' : 'fp32',
+    // A gather and a mean: one onnxruntime thread does it as fast, and an idle pool spins on the other core.
+    onnx_threads: 1,
     window_tokens: 64,
     language_means: 'language_means.json',
     centering: 'project',
