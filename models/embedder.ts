@@ -158,6 +158,12 @@ function readJson(path: string): Record<string, unknown> | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : undefined;
 }
 
+function onnxThreadsOf(value: unknown, where: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1) throw new ModelLoadError(`newsdedup.json: onnx_threads must be a whole number ≥ 1, not ${JSON.stringify(value)}`, where);
+  return value as number;
+}
+
 function readSettings(dir: string | undefined, modelId: string): ModelSettings {
   const own = dir ? readJson(join(dir, 'newsdedup.json')) : undefined;
   const st = dir ? readJson(join(dir, 'config_sentence_transformers.json')) : undefined;
@@ -186,7 +192,7 @@ function readSettings(dir: string | undefined, modelId: string): ModelSettings {
   }
   return {
     dtype: own?.dtype as ModelSettings['dtype'],
-    onnxThreads: own?.onnx_threads as number | undefined,
+    onnxThreads: onnxThreadsOf(own?.onnx_threads, dir ?? modelId),
     windowTokens: (own?.window_tokens as number | undefined) ?? 256,
     prompt,
     pooling: pooling?.pooling_mode_cls_token ? 'cls' : 'mean',

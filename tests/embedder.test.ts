@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentText, Embedder, splitWindows } from '../models/embedder.ts';
 import { dot } from '../worker/passages.ts';
-import { DEV_FILE, FIXTURE_TEXTS, tinyModel } from './helpers.ts';
+import { DEV_FILE, FIXTURE_TEXTS, tempDir, tinyModel } from './helpers.ts';
 
 describe('splitWindows', () => {
   it('keeps paragraphs whole, merges short ones forward and cuts long ones at sentence ends', () => {
@@ -47,6 +48,18 @@ describe('Embedder (tiny model through @huggingface/transformers)', () => {
     expect(dot(d!.vector, all!)).toBeGreaterThan(0.99);
     // The first window alone is a different vector: later windows count.
     expect(dot(d!.vector, d!.windows[0]!.vector)).toBeLessThan(0.95);
+  });
+
+  it("runs with the model's onnx_threads (newsdedup.json) and refuses a value that is not a thread count", async () => {
+    const dir = join(tempDir(), 'tiny');
+    cpSync(tinyModel(), dir, { recursive: true });
+    writeFileSync(join(dir, 'newsdedup.json'), JSON.stringify({ onnx_threads: 1 }));
+    const one = await Embedder.load({ modelDir: dir });
+    const [a] = await one.embedTexts(['A strong earthquake struck']);
+    const [b] = await (await Embedder.load({ modelDir: tinyModel() })).embedTexts(['A strong earthquake struck']);
+    expect(dot(a!, b!)).toBeCloseTo(1, 5);
+    writeFileSync(join(dir, 'newsdedup.json'), JSON.stringify({ onnx_threads: 'all' }));
+    await expect(Embedder.load({ modelDir: dir })).rejects.toThrow(/onnx_threads must be a whole number/);
   });
 
   it('names the folder when it is not a model', async () => {
