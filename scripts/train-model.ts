@@ -36,7 +36,6 @@ const { values: a } = scriptArgs(
     'token-dropout': { type: 'string', default: '0.1' },
     'sif-a': { type: 'string', default: '0.001' },
     'lang-alpha': { type: 'string', default: '0.3' },
-    homogeneous: { type: 'string', default: '0' },
     'center-momentum': { type: 'string', default: '0.99' },
     'whiten-beta': { type: 'string', default: '0.6' },
     'language-directions': { type: 'string', default: '2' },
@@ -256,7 +255,6 @@ const E = train(corpus, {
   temperature: num('temperature'),
   tokenDropout: num('token-dropout'),
   langAlpha: num('lang-alpha'),
-  homogeneous: num('homogeneous'),
   centerMomentum: num('center-momentum'),
   seed: num('seed'),
   log: (step, loss) => {

@@ -35,13 +35,6 @@ export interface TrainOptions {
   temperature: number;
   tokenDropout: number;
   langAlpha: number; // language sampling: p(lang) ∝ (sum of pair weights)^alpha
-  /**
-   * Share of batches drawn from one language's pairs only (0: every batch mixes languages). Their
-   * in-batch negatives are sentences of that language and its sources, harder than a mix in which
-   * the language alone tells most non-pairs apart. At 0 no extra random draw is made, so the
-   * default run is the same as before the option existed.
-   */
-  homogeneous?: number;
   centerMomentum: number; // 0 disables in-training centering
   seed: number;
   log?: (step: number, loss: number) => void;
@@ -80,29 +73,7 @@ export function train(c: Corpus, o: TrainOptions): Float32Array {
     acc += (c.pairW[p]! / langTot[l]!) * langP[l]!;
     cum[p] = acc;
   }
-  // Per-language pair lists and cumulative weights, for language-homogeneous batches.
-  const byLang: number[][] = Array.from({ length: nL }, () => []);
-  for (let p = 0; p < c.pairX.length; p++) byLang[c.pairLang[p]!]!.push(p);
-  const cumByLang = byLang.map((ps) => {
-    const out = new Float64Array(ps.length);
-    let a = 0;
-    ps.forEach((p, i) => (out[i] = a += c.pairW[p]!));
-    return out;
-  });
-  let only = -1;
   const sample = () => {
-    if (only >= 0) {
-      const cl = cumByLang[only]!;
-      const r = rand() * cl[cl.length - 1]!;
-      let lo = 0;
-      let hi = cl.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cl[mid]! < r) lo = mid + 1;
-        else hi = mid;
-      }
-      return byLang[only]![lo]!;
-    }
     const r = rand() * acc;
     let lo = 0;
     let hi = cum.length - 1;
@@ -161,13 +132,6 @@ export function train(c: Corpus, o: TrainOptions): Float32Array {
     // 1. batch without repeated English (or xx) sentences (they would be false negatives)
     seenE.clear();
     seenX.clear();
-    only = -1;
-    if ((o.homogeneous ?? 0) > 0 && rand() < o.homogeneous!) {
-      let r = rand();
-      only = 0;
-      while (only < nL - 1 && r >= langP[only]!) r -= langP[only++]!;
-      if (byLang[only]!.length === 0) only = -1;
-    }
     let nb = 0;
     let guard = 0;
     while (nb < B && guard++ < B * 20) {
