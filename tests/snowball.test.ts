@@ -1,6 +1,8 @@
 // The snowball guard with the bundled model, on real text: a chain of articles each reworking the
-// one before (A, then B = half of A and half of another story, then C = that other story) must not
-// put A and C, which share nothing, into one cluster through B.
+// one before (A, then B = half of A and two thirds of another story, then C = that other story) must
+// not put A and C, which share nothing, into one cluster through B. (With half of the other story,
+// C's link to B no longer clears the join bar once mutual alignment is weighted by similarity: the
+// link this test guards against must be one the verifier would otherwise follow.)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,12 +35,12 @@ describe.runIf(existsSync(DEV))('snowball guard (bundled model, real stories)', 
     const [a, x] = stories(6);
     const pa = a!.text.split('\n');
     const px = x!.text.split('\n');
-    const half = (p: string[]) => Math.ceil(p.length / 2);
+    const share = (p: string[], f: number) => Math.ceil(p.length * f);
     const rows = [
       { id: 'A', lang: 'en', title: a!.title, text: pa.join('\n') },
-      // B: A's first half, then the first half of another story.
-      { id: 'B', lang: 'en', title: a!.title, text: [...pa.slice(0, half(pa)), ...px.slice(0, half(px))].join('\n') },
-      // C: the other story, whole: it shares B's second half and nothing with A.
+      // B: A's first half, then the first two thirds of another story.
+      { id: 'B', lang: 'en', title: a!.title, text: [...pa.slice(0, share(pa, 1 / 2)), ...px.slice(0, share(px, 2 / 3))].join('\n') },
+      // C: the other story, whole: it shares the rest of B and nothing with A.
       { id: 'C', lang: 'en', title: x!.title, text: px.join('\n') },
     ];
     const dir = tempDir();
@@ -49,7 +51,7 @@ describe.runIf(existsSync(DEV))('snowball guard (bundled model, real stories)', 
     // B carries half of A word for word: it joins A's story.
     expect(b.status).toBe('joined');
 
-    // C's evidence against B, the member it shares half its text with, clears the join bar…
+    // C's evidence against B, the member it shares two thirds of its text with, clears the join bar…
     const draft = await cli(['check', '-', '--json'], { cwd: dir, stdin: JSON.stringify({ ...rows[2], id: 'draft' }) });
     const viaB = draft.json().matches.find((m: { id: string }) => m.id === 'B');
     expect(viaB.score).toBeGreaterThanOrEqual(SHIPPED.sameLanguage);

@@ -25,6 +25,19 @@ describe('pairEvidence', () => {
     expect(ev.shared).toEqual({ a: 0, b: 0 });
   });
 
+  it('weights mutual-best pairs by their similarity, so two short unrelated texts do not pair up by chance', () => {
+    // Two windows against two always pair up one to one; here at similarities of about 0.1.
+    const a: EvidenceSide = { lang: 'en', windows: [win('a1', 50, 1, 0, 0, 0, 0.1, 0), win('a2', 50, 0, 1, 0, 0, 0, 0.1)], anchors: [] };
+    const b: EvidenceSide = { lang: 'de', windows: [win('b1', 50, 0, 0, 1, 0, 0.1, 0), win('b2', 50, 0, 0, 0, 1, 0, 0.1)], anchors: [] };
+    const chance = pairEvidence(a, b);
+    expect(chance.mutualMax).toBeGreaterThan(0);
+    expect(chance.mutualMax).toBeLessThan(0.05);
+    // A translation's pairs, at 0.5 or more, count in full.
+    const c: EvidenceSide = { lang: 'de', windows: [win('c1', 50, 1, 0, 1, 0, 0, 0), win('c2', 50, 0, 1, 0, 1, 0, 0)], anchors: [] };
+    const translation = pairEvidence(a, c);
+    expect(translation.mutual).toBe(1);
+  });
+
   it('does not count a footer as evidence once it is known boilerplate', () => {
     const other = [win('o1', 50, 0, 0, 1, 0), win('o2', 50, 0, 0, 1, 0.1)];
     const a: EvidenceSide = { lang: 'en', windows: [...story, footer], anchors: [] };

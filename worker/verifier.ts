@@ -15,7 +15,9 @@ export interface VerifierFeatures {
 // translations keep every number), yet rewrites and spun copies change numbers, and a verifier
 // leaning on them rejected the seed translation outright. Without them dev F1 was higher, too.
 // The cosine is the content cosine of the evidence (boilerplate left out), not the document's.
-export const FEATURE_NAMES = ['cosine', 'coverage', 'coverageMax', 'mutual', 'mutualMax', 'lengthRatio', 'nearest', 'sharedMax', 'bias'] as const;
+// The mutual shares became similarity-weighted (evidence.ts): weights fitted for the unweighted
+// ones ('mutual', 'mutualMax') are refused by name.
+export const FEATURE_NAMES = ['cosine', 'coverage', 'coverageMax', 'mutualWeighted', 'mutualWeightedMax', 'lengthRatio', 'nearest', 'sharedMax', 'bias'] as const;
 
 export interface VerifierWeights {
   /** The features the weights were fitted for, in order (FEATURE_NAMES when they are current). */
