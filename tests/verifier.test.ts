@@ -103,14 +103,14 @@ describe('verifier', () => {
     const ys: number[] = [];
     for (let i = 0; i < 40; i++) {
       const pos = i % 2 === 0;
-      xs.push(featureVector({ evidence: evidence(pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, pos ? 0.5 : 0.55), rank: 0 }));
+      xs.push(featureVector(evidence(pos ? 0.7 + (i % 5) * 0.02 : 0.3 + (i % 5) * 0.02, pos ? 0.5 : 0.55)));
       ys.push(pos ? 1 : 0);
     }
     const w = fitLogistic(xs, ys);
     const weights = { features: [...FEATURE_NAMES], sameLanguage: w, crossLanguage: w };
-    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, rank: 1, evidence: evidence(0.75, 0.5) };
-    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, rank: 0, evidence: evidence(0.3, 0.6) };
-    expect(verifiedScore({ evidence: strong.evidence, rank: 1 }, false, weights)).toBeGreaterThan(0.5);
+    const strong = { articleId: 'tr', clusterId: 1, score: 0.5, lang: 'fr', method: 'embedding' as const, evidence: evidence(0.75, 0.5) };
+    const topical = { articleId: 'ev', clusterId: 2, score: 0.6, lang: 'fr', method: 'embedding' as const, evidence: evidence(0.3, 0.6) };
+    expect(verifiedScore(strong.evidence, false, weights)).toBeGreaterThan(0.5);
     const d = decideCluster({ lang: 'en' }, [topical, strong], { sameLanguage: 0.5, crossLanguage: 0.5, merge: 0.99, verifier: weights });
     expect(d).toMatchObject({ action: 'join', clusterId: 1 });
     // Without weights the plain cosine decides, and the topical neighbour would win.
@@ -120,13 +120,13 @@ describe('verifier', () => {
   it('lets no neighbour without evidence qualify once a verifier is in place, whatever its cosine', () => {
     const w = FEATURE_NAMES.map(() => 0);
     const weights = { features: [...FEATURE_NAMES], sameLanguage: w, crossLanguage: w };
-    const far = { articleId: 'x', clusterId: 3, score: 0.99, lang: 'en', method: 'embedding' as const, rank: 7 };
+    const far = { articleId: 'x', clusterId: 3, score: 0.99, lang: 'en', method: 'embedding' as const };
     expect(decideCluster({ lang: 'en' }, [far], { sameLanguage: 0.3, crossLanguage: 0.3, merge: 0.9, verifier: weights })).toEqual({ action: 'new' });
   });
 
   it('refuses weights fitted for other features instead of scoring nonsense', () => {
     const stale = { features: ['cosine', 'coverage', 'lengthRatio', 'nearest', 'sharedMax', 'bias'], sameLanguage: [1, 1, 1, 1, 1, 1], crossLanguage: [1, 1, 1, 1, 1, 1] };
     expect(() => checkVerifier(stale)).toThrow(UsageError);
-    expect(() => verifiedScore({ evidence: evidence(0.5, 0.5), rank: 0 }, true, stale)).toThrow(/recalibrate/);
+    expect(() => verifiedScore(evidence(0.5, 0.5), true, stale)).toThrow(/recalibrate/);
   });
 });

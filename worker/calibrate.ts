@@ -48,7 +48,7 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
       const original = originals[root]!;
       if (c.method === 'embedding' && c.evidence) {
         const seen = rec.candidates.find((x) => x.articleId === original.id && x.method === 'embedding' && x.evidence);
-        const evidence = seen ? { articleId: seen.articleId, score: seen.score, lang: seen.lang, method: seen.method, evidence: seen.evidence, rank: seen.rank } : sources.against?.(rec.id, original.id);
+        const evidence = seen ? { articleId: seen.articleId, score: seen.score, lang: seen.lang, method: seen.method, evidence: seen.evidence } : sources.against?.(rec.id, original.id);
         if (evidence) candidate.original = evidence;
       }
       candidates.push(candidate);
@@ -86,7 +86,7 @@ export function fitVerifier(records: readonly DecisionRecord[], gold: ReadonlyMa
     for (const c of rec.candidates) {
       if (!c.evidence || c.method !== 'embedding') continue;
       const set = c.lang === rec.lang ? sets.same : sets.cross;
-      set.xs.push(featureVector({ evidence: c.evidence, rank: c.rank ?? 0 }));
+      set.xs.push(featureVector(c.evidence));
       set.ys.push(gold.get(rec.id)?.cluster === gold.get(c.articleId)?.cluster ? 1 : 0);
     }
   }

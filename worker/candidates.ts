@@ -47,7 +47,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
     if (!a || a.id === article.id || a.id === exact?.id) continue;
     const relation = a.lang === article.lang ? 'same' : 'cross';
     const rank = ranks[relation]++;
-    const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding', rank };
+    const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding' };
     if (n.score >= EVIDENCE_MIN_COSINE && rank < EVIDENCE_MAX_RANK && a.clusterId !== decided) {
       candidate.evidence = pairEvidence(self, sideOf(store, a), isBoilerplate);
     }
@@ -112,7 +112,7 @@ function sideOf(store: Store, a: NeighbourArticle): EvidenceSide {
   return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash };
 }
 
-/** An article's evidence against a stored one that is not among its neighbours (so ranked past them). */
+/** An article's evidence against a stored one that is not among its neighbours. */
 export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float32Array, rowid: number, isBoilerplate: (hash: string) => boolean): OriginalEvidence {
   const other = ctx.store.neighbour(rowid)!;
   return {
@@ -121,7 +121,6 @@ export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float3
     lang: other.lang,
     method: 'embedding',
     evidence: pairEvidence(self, sideOf(ctx.store, other), isBoilerplate),
-    rank: ctx.config.neighbours,
   };
 }
 
@@ -148,7 +147,7 @@ function attachOriginals(
       let original: OriginalEvidence | undefined;
       if (rowid !== undefined && id !== undefined && id !== article.id) {
         const seen = candidates.find((x) => x.articleId === id && x.method === 'embedding' && x.evidence);
-        original = seen ? { articleId: id, score: seen.score, lang: seen.lang, method: 'embedding', evidence: seen.evidence, rank: seen.rank } : against(rowid);
+        original = seen ? { articleId: id, score: seen.score, lang: seen.lang, method: 'embedding', evidence: seen.evidence } : against(rowid);
       }
       byCluster.set(c.clusterId, original);
     }

@@ -24,8 +24,6 @@ export interface Candidate {
   method: MatchMethod;
   /** Passage and fingerprint evidence, when it was gathered for this neighbour. */
   evidence?: PairEvidence;
-  /** Position among the article's neighbours of the same language relation (0 = nearest). */
-  rank?: number;
   /**
    * The article's evidence against the original of this neighbour's cluster (the neighbour's own
    * when it is that original), when known.
@@ -76,7 +74,7 @@ function score(articleLang: string, c: OriginalEvidence, t: Pick<Thresholds, 've
   // Uncalibrated, the plain cosine is all there is. Calibrated, a neighbour without evidence (too
   // far down the list to be examined) cannot qualify: its cosine is on another scale.
   if (!t.verifier) return c.score;
-  return c.evidence ? verifiedScore({ evidence: c.evidence, rank: c.rank ?? 0 }, c.lang === articleLang, t.verifier) : 0;
+  return c.evidence ? verifiedScore(c.evidence, c.lang === articleLang, t.verifier) : 0;
 }
 
 export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresholds, 'verifier'>): ScoredCandidate {
