@@ -2,7 +2,7 @@
 // ingested once with every threshold out of reach, recording what each decision saw; the
 // decisions are then replayed under candidate thresholds (cheap: no model, no database), and the
 // thresholds that maximise pairwise F1 while keeping pairwise precision at or above the floor win.
-import { type Candidate, decideCluster, type OriginalEvidence, scoreCandidate, type Thresholds } from './cluster-decision.ts';
+import { asOriginal, type Candidate, decideCluster, type OriginalEvidence, scoreCandidate, type Thresholds } from './cluster-decision.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import { alignPassages } from './passages.ts';
 import type { DecisionRecord } from './pipeline.ts';
@@ -48,7 +48,7 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
       const original = originals[root]!;
       if (c.method === 'embedding' && c.evidence) {
         const seen = rec.candidates.find((x) => x.articleId === original.id && x.method === 'embedding' && x.evidence);
-        const evidence = seen ? { articleId: seen.articleId, score: seen.score, lang: seen.lang, method: seen.method, evidence: seen.evidence } : sources.against?.(rec.id, original.id);
+        const evidence = seen ? asOriginal(seen) : sources.against?.(rec.id, original.id);
         if (evidence) candidate.original = evidence;
       }
       candidates.push(candidate);

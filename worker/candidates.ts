@@ -1,6 +1,6 @@
 // Candidate neighbours of an article and the evidence gathered for each: what the cluster
 // decision (cluster-decision.ts) is a pure function of.
-import { type Candidate, type OriginalEvidence, scoreCandidate, thresholdFor } from './cluster-decision.ts';
+import { asOriginal, type Candidate, type OriginalEvidence, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import { LRUCache } from 'lru-cache';
 import type { NeighbourArticle, Store } from '../db/store.ts';
@@ -147,7 +147,7 @@ function attachOriginals(
       let original: OriginalEvidence | undefined;
       if (rowid !== undefined && id !== undefined && id !== article.id) {
         const seen = candidates.find((x) => x.articleId === id && x.method === 'embedding' && x.evidence);
-        original = seen ? { articleId: id, score: seen.score, lang: seen.lang, method: 'embedding', evidence: seen.evidence } : against(rowid);
+        original = seen ? asOriginal(seen) : against(rowid);
       }
       byCluster.set(c.clusterId, original);
     }

@@ -34,6 +34,11 @@ export interface Candidate {
 /** Evidence against a cluster's original article: a candidate of its own, less the cluster. */
 export type OriginalEvidence = Omit<Candidate, 'clusterId' | 'original'>;
 
+/** A candidate's own evidence, as the evidence against its cluster's original when it is that original. */
+export function asOriginal({ articleId, score, lang, method, evidence }: Candidate): OriginalEvidence {
+  return { articleId, score, lang, method, evidence };
+}
+
 export interface ScoredCandidate extends Candidate {
   /** The score the thresholds apply to: the verifier's, else the cosine. */
   verified: number;
