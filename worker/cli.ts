@@ -115,11 +115,23 @@ async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   return { ok: true, article: { id: 'draft', title: lines[first]!.trim(), text: lines.slice(first + 1).join('\n') || lines[first]!, origin: { file: '<stdin>' } } };
 }
 
+/**
+ * Passage pairs with one neighbour from which `check` points them out under an "original" verdict.
+ * The passage threshold is set so that an article about another story shows 0.1 pairs on average.
+ */
+const RESEMBLING_PASSAGES = 3;
+
 function printCheck(r: CheckReport, io: CliIo): void {
   const a = r.article;
   io.stdout.write(`${a.id} [${a.lang}] ${a.title ?? ''}\n`);
-  if (r.decision.action === 'new') io.stdout.write('verdict: original (no stored article is a copy or translation of it)\n');
-  else {
+  if (r.decision.action === 'new') {
+    io.stdout.write('verdict: original (no stored article is a copy or translation of it)\n');
+    // A spun rewrite can score like another article on the same event (the decision keeps them
+    // apart), yet show passage after passage that corresponds: point the editor at them.
+    for (const m of r.matches.filter((x) => x.passages.length >= RESEMBLING_PASSAGES)) {
+      io.stdout.write(`  but ${m.passages.length} of its passages resemble passages of ${m.id} [${m.lang}] (below): a loose rewrite, or another article on the same story\n`);
+    }
+  } else {
     const best = r.decision.evidence[0]!;
     io.stdout.write(`verdict: duplicate of ${best.articleId} (cluster ${r.decision.clusterId}, score ${best.verified.toFixed(3)}, ${best.method})\n`);
   }
