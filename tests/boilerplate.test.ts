@@ -6,19 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BOILERPLATE_ARTICLES } from '../worker/candidates.ts';
-import { cli, jsonl, ROOT, SEEDS, tempDir } from './helpers.ts';
-
-const DEV = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
-
-interface DevArticle {
-  id: string;
-  lang: string;
-  title: string;
-  text: string;
-  cluster: string;
-  synthetic?: string;
-  mt_system?: string;
-}
+import { cli, DEV_FILE, type DevArticle, devStories, jsonl, readDev, SEEDS, tempDir } from './helpers.ts';
 
 const seed = (name: string) => readFileSync(join(SEEDS, name), 'utf8');
 /** Bitcoin.com's tail: author bio, image credits, disclaimer and an "Articles You May Like" list. */
@@ -32,15 +20,8 @@ const LEARN_MORE = (() => {
   return text.slice(text.indexOf('____'));
 })();
 
-/** Real stories: one original article (no variant, no MT output) per gold cluster, in file order. */
-function stories(lang: string): DevArticle[] {
-  const seen = new Set<string>();
-  return readFileSync(DEV, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as DevArticle)
-    .filter((a) => a.lang === lang && !a.synthetic && !a.mt_system && a.text.length > 800 && !seen.has(a.cluster) && seen.add(a.cluster) !== undefined);
-}
+/** Real stories in one language, long enough to carry a footer. */
+const stories = (lang: string) => devStories((a) => a.lang === lang && a.text.length > 800);
 
 /** The article as a site publishes it; the gold cluster stays out of what is ingested. */
 const published = (a: DevArticle, id: string, footer?: string) => ({ id, lang: a.lang, title: a.title, text: footer ? `${a.text}\n\n${footer}` : a.text });
@@ -59,7 +40,7 @@ async function check(dir: string, draft: object) {
   return r.json();
 }
 
-describe.runIf(existsSync(DEV))('boilerplate trap (bundled model, real stories, real site footers)', () => {
+describe.runIf(existsSync(DEV_FILE))('boilerplate trap (bundled model, real stories, real site footers)', () => {
   it('keeps different stories of one site apart from its first articles on, and joins each story with and without the footer', async () => {
     const en = stories('en');
     const dir = tempDir();
@@ -118,7 +99,7 @@ describe.runIf(existsSync(DEV))('boilerplate trap (bundled model, real stories, 
   it('joins a story copied by another site under that site’s own footer, and its translation under the first site’s footer', async () => {
     const en = stories('en');
     const fr = stories('fr');
-    const dev = readFileSync(DEV, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as DevArticle);
+    const dev = readDev();
     // An English story that has a French translation in dev.
     const story = en.find((a) => dev.some((b) => b.cluster === a.cluster && b.lang === 'fr' && !b.synthetic))!;
     const translation = dev.find((b) => b.cluster === story.cluster && b.lang === 'fr' && !b.synthetic)!;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentText, Embedder, splitWindows } from '../models/embedder.ts';
 import { dot } from '../worker/passages.ts';
-import { DEV_FILE, FIXTURE_TEXTS, tempDir, tinyModel } from './helpers.ts';
+import { DEV_FILE, FIXTURE_TEXTS, readDev, tempDir, tinyModel } from './helpers.ts';
 
 describe('splitWindows', () => {
   it('keeps paragraphs whole, merges short ones forward and cuts long ones at sentence ends', () => {
@@ -94,15 +94,11 @@ describe('CachedTokenizer', () => {
   it.runIf(existsSync(DEV_FILE))('tokenizes the bundled model chunk by chunk with exactly the ids of the whole text', async () => {
     const { AutoTokenizer } = await import('@huggingface/transformers');
     const { CachedTokenizer } = await import('../models/fast-tokenize.ts');
-    const { readFileSync } = await import('node:fs');
     const { SHIPPED_MODEL } = await import('./helpers.ts');
     const tok = await AutoTokenizer.from_pretrained(SHIPPED_MODEL);
     const fast = CachedTokenizer.for(tok)!;
     expect(fast.chunked).toBe(true);
-    const dev = readFileSync(DEV_FILE, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { text: string }).text);
+    const dev = readDev().map((a) => a.text);
     // Characters the normaliser drops or that sit at chunk edges: BOM, soft hyphen, zero-width
     // space, no-break space, a final sigma, dotted capital I, CJK without spaces.
     // And words for the WordPiece path: longer than max_input_chars_per_word, pieces the vocabulary

@@ -14,6 +14,29 @@ export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
 /** Real labelled news (../shared/data/dev.jsonl), present on the project's machines; tests that need it skip without it. */
 export const DEV_FILE = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 
+export interface DevArticle {
+  id: string;
+  lang: string;
+  title: string;
+  text: string;
+  cluster: string;
+  synthetic?: string;
+  mt_system?: string;
+}
+
+export function readDev(): DevArticle[] {
+  return readFileSync(DEV_FILE, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DevArticle);
+}
+
+/** Real stories: one original article (no synthetic variant, no MT output) per gold cluster, in file order, that `keep` accepts. */
+export function devStories(keep: (a: DevArticle) => boolean): DevArticle[] {
+  const seen = new Set<string>();
+  return readDev().filter((a) => !a.synthetic && !a.mt_system && keep(a) && !seen.has(a.cluster) && seen.add(a.cluster) !== undefined);
+}
+
 const made: string[] = [];
 // Registered when a test file imports this module (each file gets its own copy): the folders the
 // file made are removed once its tests and their own after-hooks are done.

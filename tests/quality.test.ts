@@ -2,9 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, ROOT, SEEDS, tempDir } from './helpers.ts';
+import { cli, DEV_FILE, SEEDS, tempDir } from './helpers.ts';
 
-const DEV = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 const [EN_ORIGINAL, EN_REWRITE, FR_TRANSLATION] = ['000_dfad1a769eb878c2', '001_1731066e91127400', '002_24598282812c099b'];
 
 async function seedClusters(dir: string) {
@@ -43,10 +42,10 @@ describe('bundled model on real articles', () => {
     else expect(r.stdout).toMatch(new RegExp(`^verdict: duplicate of (${EN_ORIGINAL}|${FR_TRANSLATION})`, 'm'));
   });
 
-  it.runIf(existsSync(DEV))('keeps every dev.jsonl article out of the seed cluster', async () => {
+  it.runIf(existsSync(DEV_FILE))('keeps every dev.jsonl article out of the seed cluster', async () => {
     const dir = tempDir();
     await seedClusters(dir);
-    const r = await cli(['ingest', DEV, '--json'], { cwd: dir });
+    const r = await cli(['ingest', DEV_FILE, '--json'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.json().ingested).toBe(435);
     const clusters = (await cli(['clusters', '--json', '--min-size', '1'], { cwd: dir })).json().clusters;
@@ -56,8 +55,8 @@ describe('bundled model on real articles', () => {
     }
   });
 
-  it.runIf(existsSync(DEV))('keeps dev.jsonl quality at or above the figures measured when the defaults were calibrated', async () => {
-    const r = await cli(['eval', DEV, '--json'], { cwd: tempDir() });
+  it.runIf(existsSync(DEV_FILE))('keeps dev.jsonl quality at or above the figures measured when the defaults were calibrated', async () => {
+    const r = await cli(['eval', DEV_FILE, '--json'], { cwd: tempDir() });
     expect(r.code).toBe(0);
     const m = r.json().metrics;
     // Measured at calibration (fitted on this file): pairwise P 0.995, R 0.998, F1 0.996. Held out

@@ -6,31 +6,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, jsonl, ROOT, SHIPPED_MODEL, tempDir } from './helpers.ts';
+import { cli, DEV_FILE, devStories, jsonl, SHIPPED_MODEL, tempDir } from './helpers.ts';
 
-const DEV = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 const SHIPPED = JSON.parse(readFileSync(join(SHIPPED_MODEL, 'newsdedup.json'), 'utf8')).thresholds as { sameLanguage: number };
 
-interface DevArticle {
-  lang: string;
-  title: string;
-  text: string;
-  cluster: string;
-  synthetic?: string;
-  mt_system?: string;
-}
-
 /** English originals with at least `n` paragraphs, one per gold cluster, in file order. */
-function stories(n: number): DevArticle[] {
-  const seen = new Set<string>();
-  return readFileSync(DEV, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as DevArticle)
-    .filter((a) => a.lang === 'en' && !a.synthetic && !a.mt_system && a.text.split('\n').length >= n && !seen.has(a.cluster) && seen.add(a.cluster) !== undefined);
-}
+const stories = (n: number) => devStories((a) => a.lang === 'en' && a.text.split('\n').length >= n);
 
-describe.runIf(existsSync(DEV))('snowball guard (bundled model, real stories)', () => {
+describe.runIf(existsSync(DEV_FILE))('snowball guard (bundled model, real stories)', () => {
   it('keeps A and C apart when B reworks A and C reworks B', async () => {
     const [a, x] = stories(6);
     const pa = a!.text.split('\n');
