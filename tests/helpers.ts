@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
 import { makeTinyModel } from '../scripts/make-tiny-model.ts';
+import { type DevArticle, loadDev } from '../scripts/model/data.ts';
 import { runCli } from '../worker/cli.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -14,22 +15,9 @@ export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
 /** Real labelled news (../shared/data/dev.jsonl), present on the project's machines; tests that need it skip without it. */
 export const DEV_FILE = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
 
-export interface DevArticle {
-  id: string;
-  lang: string;
-  title: string;
-  text: string;
-  cluster: string;
-  synthetic?: string;
-  mt_system?: string;
-}
+export type { DevArticle };
 
-export function readDev(): DevArticle[] {
-  return readFileSync(DEV_FILE, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as DevArticle);
-}
+export const readDev = (): DevArticle[] => loadDev(DEV_FILE);
 
 /** Real stories: one original article (no synthetic variant, no MT output) per gold cluster, in file order, that `keep` accepts. */
 export function devStories(keep: (a: DevArticle) => boolean): DevArticle[] {

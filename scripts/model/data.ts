@@ -106,6 +106,10 @@ export interface DevArticle {
   title: string;
   text: string;
   cluster: string;
+  /** Only on variants derived from a real article of the cluster (truncated, lead only, ...). */
+  synthetic?: string;
+  /** Only on machine translations submitted to WMT. */
+  mt_system?: string;
 }
 
 export function loadDev(path: string): DevArticle[] {
