@@ -42,6 +42,21 @@ describe('bundled model on real articles', () => {
     else expect(r.stdout).toMatch(new RegExp(`^verdict: duplicate of (${EN_ORIGINAL}|${FR_TRANSLATION})`, 'm'));
   });
 
+  it('gives the same verdict whatever number of neighbours is listed', async () => {
+    const dir = tempDir();
+    await seedClusters(dir);
+    // The original's nearest neighbour is the rewrite, which does not qualify; the translation does.
+    const verdicts = [];
+    for (const limit of ['1', '10']) {
+      const r = await cli(['check', join(SEEDS, `${EN_ORIGINAL}.txt`), '--limit', limit, '--json'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.json().matches).toHaveLength(Number(limit) === 1 ? 1 : 2);
+      verdicts.push([r.json().verdict, r.json().decision.clusterId]);
+    }
+    expect(verdicts[0]).toEqual(verdicts[1]);
+    expect(verdicts[0]![0]).toBe('duplicate');
+  });
+
   it.runIf(existsSync(DEV_FILE))('keeps every dev.jsonl article out of the seed cluster', async () => {
     const dir = tempDir();
     await seedClusters(dir);

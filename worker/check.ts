@@ -1,6 +1,6 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
 import { documentText } from '../models/embedder.ts';
-import { type Decision, decideCluster, matchesOriginal, scoreCandidate, thresholdFor } from './cluster-decision.ts';
+import { type Decision, decideCluster, matchesOriginal, type ScoredCandidate, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
@@ -24,7 +24,11 @@ export interface CheckMatch {
   score: number;
   cosine: number;
   method: string;
-  /** exact, near-verbatim, translation or rewrite. */
+  /**
+   * What the neighbour is to the draft, as an editor would name it (matchLabel): exact copy,
+   * near-verbatim copy, rewrite, translation, or related (below the threshold) when its evidence
+   * is not enough to call it any of those. The evidence keeps the raw kind.
+   */
   kind: string;
   /** The raw evidence behind the score (passage coverage, length ratio, shared text, anchors), when gathered. */
   evidence?: PairEvidence;
@@ -49,6 +53,17 @@ export interface CheckReport {
   matches: CheckMatch[];
 }
 
+/** The id of a draft that comes without one. */
+export const DRAFT_ID = 'draft';
+
+/** How an editor would name a neighbour: what it is to the draft, or merely related when its evidence does not qualify. */
+export function matchLabel(c: Pick<ScoredCandidate, 'method' | 'evidence'>, qualifies: boolean, crossLanguage: boolean): string {
+  if (c.method === 'exact') return 'exact copy';
+  if (!qualifies) return 'related (below the threshold)';
+  if (crossLanguage) return 'translation';
+  return c.evidence?.kind === 'near-verbatim' ? 'near-verbatim copy' : 'rewrite';
+}
+
 const excerpt = (raw: string, max = 300) => {
   const text = raw.replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -59,10 +74,12 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
   const article = prepareArticle(raw);
   const [doc] = await embedArticles(embedder, [article]);
   const draftText = documentText({ title: article.title ?? undefined, text: article.text });
-  const candidates = findCandidates(ctx, article, doc!).slice(0, opts.limit ?? ctx.config.neighbours);
+  // The verdict weighs every neighbour, as ingest would; `limit` only trims what is listed.
+  const candidates = findCandidates(ctx, article, doc!);
   const decision = decideCluster(article, candidates, thresholds);
-  const matches = candidates.map((candidate): CheckMatch => {
+  const matches = candidates.slice(0, opts.limit ?? ctx.config.neighbours).map((candidate): CheckMatch => {
     const c = scoreCandidate(article.lang, candidate, thresholds);
+    const qualifies = c.verified >= thresholdFor(article.lang, c, thresholds) && matchesOriginal(c, thresholds);
     const stored = store.articleById(c.articleId)!;
     const windows = store.windowsOf(stored.rowid);
     const storedText = documentText({ title: stored.title ?? undefined, text: stored.text });
@@ -80,9 +97,9 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       score: c.verified,
       cosine: c.score,
       method: c.method,
-      kind: c.method === 'exact' ? 'exact' : (c.evidence?.kind ?? (c.lang === article.lang ? 'rewrite' : 'translation')),
+      kind: matchLabel(c, qualifies, stored.lang !== article.lang),
       ...(c.evidence && { evidence: c.evidence }),
-      qualifies: c.verified >= thresholdFor(article.lang, c, thresholds) && matchesOriginal(c, thresholds),
+      qualifies,
       crossLanguage: stored.lang !== article.lang,
       earlier:
         article.publishedAt && stored.publishedAt ? (article.publishedAt < stored.publishedAt ? 'draft' : 'stored') : 'unknown',

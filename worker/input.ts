@@ -37,12 +37,15 @@ function optionalString(o: Record<string, unknown>, key: string): string | undef
   return v;
 }
 
-/** Validates one JSON article. Unknown fields (labels such as `cluster`) are dropped here, so they cannot influence anything downstream. */
-export function articleFromJson(value: unknown, file: string, line?: number): InputItem {
+/**
+ * Validates one JSON article. Unknown fields (labels such as `cluster`) are dropped here, so they
+ * cannot influence anything downstream. `defaultId` stands in for a missing id (a draft to check).
+ */
+export function articleFromJson(value: unknown, file: string, line?: number, defaultId?: string): InputItem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('expected a JSON object', file, line);
   const o = value as Record<string, unknown>;
   const rawId = o.id;
-  const id = typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : '';
+  const id = typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : rawId == null ? (defaultId ?? '') : '';
   if (!id) return fail('missing "id"', file, line);
   try {
     const text = optionalString(o, 'text');
@@ -82,7 +85,7 @@ function decodeUtf8(buf: Uint8Array, file: string): string {
   }
 }
 
-async function* jsonLines(stream: Readable, file: string): AsyncGenerator<InputItem> {
+async function* jsonLines(stream: Readable, file: string, defaultId?: string): AsyncGenerator<InputItem> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending = '';
   let lineNo = 0;
@@ -95,7 +98,7 @@ async function* jsonLines(stream: Readable, file: string): AsyncGenerator<InputI
     } catch (err) {
       return fail(`malformed JSON: ${(err as Error).message}`, file, lineNo);
     }
-    return articleFromJson(value, file, lineNo);
+    return articleFromJson(value, file, lineNo, defaultId);
   };
   try {
     for await (const chunk of stream) {
@@ -120,7 +123,7 @@ async function* jsonLines(stream: Readable, file: string): AsyncGenerator<InputI
   if (item) yield item;
 }
 
-function* jsonDocument(file: string): Generator<InputItem> {
+function* jsonDocument(file: string, defaultId?: string): Generator<InputItem> {
   let value: unknown;
   try {
     value = JSON.parse(decodeUtf8(readFileSync(file), file));
@@ -129,7 +132,7 @@ function* jsonDocument(file: string): Generator<InputItem> {
     return;
   }
   const items = Array.isArray(value) ? value : [value];
-  for (const [i, v] of items.entries()) yield articleFromJson(v, Array.isArray(value) ? `${file}[${i}]` : file);
+  for (const [i, v] of items.entries()) yield articleFromJson(v, Array.isArray(value) ? `${file}[${i}]` : file, undefined, defaultId);
 }
 
 /** A .txt/.md file is one article: id = file name without extension, title = first non-empty line. */
@@ -161,19 +164,22 @@ function listDirectory(dir: string): string[] {
   return out;
 }
 
-async function* readFile(file: string): AsyncGenerator<InputItem> {
+async function* readFile(file: string, defaultId?: string): AsyncGenerator<InputItem> {
   const ext = extname(file).toLowerCase();
-  if (LINE_FORMATS.has(ext)) yield* jsonLines(createReadStream(file), file);
-  else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file);
+  if (LINE_FORMATS.has(ext)) yield* jsonLines(createReadStream(file), file, defaultId);
+  else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, defaultId);
   else if (TEXT_FORMATS.has(ext)) yield textDocument(file);
   else yield fail(`unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_EXTENSIONS.join(', ')})`, file);
 }
 
-/** Articles from each path in turn: files, directories (recursively, supported extensions only) or "-" for JSON lines on stdin. */
-export async function* readInputs(paths: string[], stdin: Readable = process.stdin): AsyncGenerator<InputItem> {
+/**
+ * Articles from each path in turn: files, directories (recursively, supported extensions only) or
+ * "-" for JSON lines on stdin. `defaultId` stands in for a JSON article's missing id.
+ */
+export async function* readInputs(paths: string[], stdin: Readable = process.stdin, opts: { defaultId?: string } = {}): AsyncGenerator<InputItem> {
   for (const path of paths) {
     if (path === '-') {
-      yield* jsonLines(stdin, '<stdin>');
+      yield* jsonLines(stdin, '<stdin>', opts.defaultId);
       continue;
     }
     let isDir: boolean;
@@ -186,7 +192,7 @@ export async function* readInputs(paths: string[], stdin: Readable = process.std
     const files = isDir ? listDirectory(path) : [path];
     for (const file of files) {
       try {
-        yield* readFile(file);
+        yield* readFile(file, opts.defaultId);
       } catch (err) {
         yield fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
       }

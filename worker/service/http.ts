@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import PQueue from 'p-queue';
 import type { JobStore, NewJob } from '../../db/jobs.ts';
-import { checkArticle, type CheckMatch } from '../check.ts';
+import { checkArticle, DRAFT_ID } from '../check.ts';
 import { PACKAGE_ROOT } from '../config.ts';
 import type { Context } from '../context.ts';
 import { InputError } from '../errors.ts';
@@ -343,14 +343,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const first = lines.findIndex((l) => l.trim());
       if (first < 0) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
       const rest = lines.slice(first + 1).join('\n');
-      req.body = { id: 'draft', title: lines[first]!.trim(), text: rest.trim() ? rest : lines[first]! };
+      req.body = { id: DRAFT_ID, title: lines[first]!.trim(), text: rest.trim() ? rest : lines[first]! };
     }
   } }, async (req) => {
     const q = req.query as { limit?: string };
     const limit = q.limit === undefined ? 10 : Number(q.limit);
     if (limit < 1 || limit > 50) throw new HttpError(400, 'querystring.limit must be from 1 to 50', [{ field: 'querystring.limit', message: 'must be from 1 to 50' }]);
     const body = req.body as Record<string, unknown>;
-    const item = articleFromJson({ ...body, id: body.id ?? 'draft' }, 'POST /check');
+    const item = articleFromJson(body, 'POST /check', undefined, DRAFT_ID);
     if (!item.ok) {
       const message = bareMessage(item.error);
       throw new HttpError(400, message, [{ field: fieldOf(message), message }]);
@@ -369,19 +369,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
     metrics.checks.inc({ verdict: report.verdict });
     const decided = report.decision.action === 'new' ? undefined : ctx.store.cluster(ctx.store.resolveCluster(report.decision.clusterId));
-    return {
-      ...report,
-      original: decided?.canonical ?? null,
-      matches: report.matches.map((m) => ({ ...m, kind: kindOf(m) })),
-    };
+    return { ...report, original: decided?.canonical ?? null };
   });
 
   return app;
 }
 
-/** How an editor would name a match. */
-export function kindOf(m: CheckMatch): string {
-  if (m.method === 'exact') return 'exact copy';
-  if (!m.qualifies) return 'related (below the threshold)';
-  return m.crossLanguage ? 'translation' : 'rewrite';
-}
