@@ -3,6 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`newsdedup export | head`) closes the pipe: nothing is left to say.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { runCli } = await import('../worker/cli.ts');
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -4,11 +4,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_TEXTS, jsonl, ROOT, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
+const bin = join(ROOT, 'bin', 'newsdedup.js');
+
+/** A folder with the tiny model's config and `many.jsonl`: n short articles. */
+function manyArticles(n: number): string {
+  const dir = tempDir();
+  writeTinyConfig(dir);
+  const texts = Object.values(FIXTURE_TEXTS);
+  writeFileSync(join(dir, 'many.jsonl'), jsonl(Array.from({ length: n }, (_, i) => ({ id: `a-${i}`, title: `story ${i}`, text: `${texts[i % texts.length]} ${i}` }))));
+  return dir;
+}
+
 describe('the newsdedup executable', () => {
   it('runs from bin/ and exits with the documented codes', () => {
     const dir = tempDir();
     writeTinyConfig(dir);
-    const bin = join(ROOT, 'bin', 'newsdedup.js');
     const out = execFileSync(bin, ['ingest', SEEDS, '--model-dir', tinyModel(), '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NEWSDEDUP_LOG_LEVEL: 'warn' } });
     expect(JSON.parse(out)).toMatchObject({ ingested: 3, rejected: 0 });
     const usage = spawnSync(bin, ['ingest'], { cwd: dir, encoding: 'utf8' });
@@ -19,12 +29,15 @@ describe('the newsdedup executable', () => {
     expect(rejected.stdout).toMatch(/missing\.jsonl: cannot read: ENOENT/);
   });
 
+  it('stops quietly when the reader closes the pipe early', () => {
+    const dir = manyArticles(3000);
+    const r = spawnSync('/bin/bash', ['-c', `"${bin}" ingest many.jsonl --model-dir "${tinyModel()}" --log-level silent > /dev/null && "${bin}" export | head -1; echo "status \${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^\{"id":"a-\d+"[^\n]*\nstatus 0\n$/);
+    expect(r.stderr).not.toMatch(/EPIPE/);
+  });
+
   it('writes a large --json answer whole into a slow pipe', () => {
-    const dir = tempDir();
-    writeTinyConfig(dir);
-    const texts = Object.values(FIXTURE_TEXTS);
-    writeFileSync(join(dir, 'many.jsonl'), jsonl(Array.from({ length: 1500 }, (_, i) => ({ id: `a-${i}`, title: `story ${i}`, text: `${texts[i % texts.length]} ${i}` }))));
-    const bin = join(ROOT, 'bin', 'newsdedup.js');
+    const dir = manyArticles(1500);
     // The reader sleeps before reading, so the pipe buffer fills while newsdedup is finishing.
     execSync(`"${bin}" ingest many.jsonl --model-dir "${tinyModel()}" --json --log-level silent | (sleep 1; cat > out.json)`, { cwd: dir, shell: '/bin/bash' });
     const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));

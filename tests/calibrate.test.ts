@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
-import { fitThresholds, originalThreshold, passageThreshold, replay } from '../worker/calibrate.ts';
+import { fitThresholds, fitVerifier, originalThreshold, passageThreshold, replay } from '../worker/calibrate.ts';
 import type { Candidate } from '../worker/cluster-decision.ts';
 import type { DecisionRecord } from '../worker/pipeline.ts';
 import { FEATURE_NAMES } from '../worker/verifier.ts';
+import { UsageError } from '../worker/errors.ts';
 import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir } from './helpers.ts';
 
 const cand = (articleId: string, score: number, lang = 'en'): Candidate => ({ articleId, clusterId: -1, score, lang, method: 'embedding' });
@@ -198,5 +199,35 @@ describe('calibrate on a small labelled file (bundled model)', () => {
     for (const f of h.json().folds) expect(f.test.articles + f.train.articles).toBe(labelled.length);
     expect(h.json().mean.f1).toBeGreaterThanOrEqual(0);
     expect((await cli(['calibrate', file, '--holdout', '1', '--save'], { cwd: dir })).code).toBe(2);
+  });
+});
+
+describe('fitVerifier', () => {
+  const ev = (x: number) => ({ kind: 'translation' as const, cosine: x, coverage: x, coverageMax: x, covered: { a: x, b: x }, mutual: x, mutualMax: x, lengthRatio: 1, shared: { a: 0, b: 0 } });
+  // Cross-language pairs of both kinds; same-language pairs only from different stories.
+  const mixed: DecisionRecord[] = [
+    { id: 'a1', lang: 'en', candidates: [] },
+    { id: 'a2', lang: 'fr', candidates: [{ ...cand('a1', 0.8, 'en'), evidence: ev(0.8) }] },
+    { id: 'b1', lang: 'en', candidates: [{ ...cand('a1', 0.3), evidence: ev(0.3) }] },
+    { id: 'b2', lang: 'fr', candidates: [{ ...cand('b1', 0.7, 'en'), evidence: ev(0.7) }, { ...cand('a2', 0.2, 'fr'), evidence: ev(0.2) }, { ...cand('a1', 0.25, 'en'), evidence: ev(0.25) }] },
+  ];
+  const labels = new Map([
+    ['a1', { cluster: 'A' }],
+    ['a2', { cluster: 'A' }],
+    ['b1', { cluster: 'B' }],
+    ['b2', { cluster: 'B' }],
+  ]);
+  const inPlace = { features: [...FEATURE_NAMES], sameLanguage: FEATURE_NAMES.map((_, i) => i + 1), crossLanguage: FEATURE_NAMES.map(() => 0) };
+
+  it('keeps the weights in place for a relation whose pairs are all of one kind, and fits the other', () => {
+    const fitted = fitVerifier(mixed, labels, inPlace);
+    expect(fitted.kept).toEqual(['sameLanguage']);
+    expect(fitted.sameLanguage).toEqual(inPlace.sameLanguage);
+    expect(fitted.crossLanguage.some((w) => w !== 0)).toBe(true);
+  });
+
+  it('refuses such a relation when there are no weights to keep', () => {
+    expect(() => fitVerifier(mixed, labels)).toThrow(UsageError);
+    expect(() => fitVerifier(mixed, labels)).toThrow(/no same-story same-language neighbours/);
   });
 });

@@ -2,6 +2,7 @@ import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
+import { MAX_TEXT_CHARS } from '../worker/article.ts';
 import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 let model: string;
@@ -91,6 +92,14 @@ describe('ingest', () => {
 });
 
 describe('bad input', () => {
+  it('rejects an article too long to compare by name, and ingests the rest of its batch', async () => {
+    const file = join(dir, 'long.jsonl');
+    writeFileSync(file, jsonl([article('huge', 'word '.repeat(MAX_TEXT_CHARS / 4)), article('ok', FIXTURE_TEXTS.quake)]));
+    const r = await run(['ingest', file, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ ingested: 1, rejected: 1, errors: [{ id: 'huge', line: 1, message: expect.stringMatching(/over the limit of 200,000/) }] });
+  });
+
   it('rejects bad lines and files by name and line, ingests the rest, keeps what was stored, exits 1', async () => {
     await run(['ingest', SEEDS]);
     const good = join(dir, 'mixed.jsonl');
@@ -232,6 +241,27 @@ describe('read commands', () => {
     expect(after.articles).toBe(before.articles);
   });
 
+  it('check refuses a database that is not there, a bad --limit and a folder, creating nothing', async () => {
+    const draft = join(SEEDS, '001_1731066e91127400.txt');
+    const missing = await run(['check', draft, '--db', 'typo.db']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/database .*typo\.db does not exist/);
+    expect(existsSync(join(dir, 'typo.db'))).toBe(false);
+    for (const limit of ['abc', '0', '1.5']) expect((await run(['check', draft, '--limit', limit])).code).toBe(2);
+    const folder = await run(['check', SEEDS]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/is a folder: check takes one article file/);
+  });
+
+  it('check takes a JSON draft without an id, from a file or stdin', async () => {
+    const body = { title: 'Earthquake', text: FIXTURE_TEXTS.quake };
+    writeFileSync(join(dir, 'draft.json'), JSON.stringify(body));
+    for (const r of [await run(['check', join(dir, 'draft.json'), '--json']), await run(['check', '-', '--json'], JSON.stringify(body))]) {
+      expect(r.code).toBe(0);
+      expect(r.json().article).toMatchObject({ id: 'draft', title: 'Earthquake' });
+    }
+  });
+
   it('check reads a plain-text draft on stdin', async () => {
     const r = await run(['check', '-', '--json'], `Earthquake\n${FIXTURE_TEXTS.quake}`);
     expect(r.code).toBe(0);
@@ -246,6 +276,20 @@ describe('read commands', () => {
       languages: { en: 2, fr: 1 },
       index: { exists: true, vectors: 3, current: true },
     });
+  });
+});
+
+describe('labelled files that cannot be scored or fitted', () => {
+  it('eval refuses an empty file and calibrate one without two articles of one story, both as usage errors', async () => {
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    const empty = await run(['eval', join(dir, 'empty.jsonl')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/holds no labelled article/);
+    writeFileSync(join(dir, 'singletons.jsonl'), jsonl([{ ...article('q', FIXTURE_TEXTS.quake), cluster: 1 }, { ...article('b', FIXTURE_TEXTS.budget), cluster: 2 }]));
+    const lone = await run(['calibrate', join(dir, 'singletons.jsonl'), '--save']);
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toMatch(/no two articles with the same "cluster"/);
+    expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false);
   });
 });
 

@@ -200,7 +200,10 @@ describe('configuration', () => {
     expect(c.http).toEqual({ host: '127.0.0.1', port: 9100, token: 'file-token', bodyLimit: 10 * 1024 * 1024 });
     expect(c).toMatchObject({ inbox: join(dir, 'drop'), queueLimit: 50, lockWait: 0, indexSaveSeconds: 60 });
     expect(loadConfig({ cwd: dir, env: {}, flags: { http: { host: '0.0.0.0' } } }).http).toMatchObject({ host: '0.0.0.0', port: 9000 });
-    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_HTTP_PORT: '70000' } })).toThrow(/environment: http.port must be an integer from 0 to 65535/);
+    // An environment error names the variable that was set.
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_HTTP_PORT: '70000' } })).toThrow(/^NEWSDEDUP_HTTP_PORT must be an integer from 0 to 65535/);
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_THREADS: 'abc' } })).toThrow(/^NEWSDEDUP_THREADS must be an integer/);
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_ALLOW_REMOTE_MODELS: 'maybe' } })).toThrow(/^NEWSDEDUP_ALLOW_REMOTE_MODELS must be true or false/);
     writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ http: { prot: 1 } }));
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/unknown setting "http.prot"/);
     writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ queueLimit: 0 }));

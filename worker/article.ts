@@ -42,11 +42,26 @@ export async function embedArticles(
   });
 }
 
+/**
+ * Longest article text accepted: about 30,000 words, ten times a long news feature. Comparing two
+ * articles costs the product of their passage counts; two texts of millions of characters would
+ * need gigabytes for one comparison (and stopped a whole run before this limit existed).
+ */
+export const MAX_TEXT_CHARS = 200_000;
+
 /** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
 export function prepareArticle(raw: RawArticle): PreparedArticle {
   const text = normaliseText(raw.text ?? htmlToText(raw.html ?? ''));
   const title = raw.title ? normaliseText(raw.title).replace(/\n/g, ' ') || null : null;
   if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
+  if (text.length > MAX_TEXT_CHARS) {
+    throw new InputError(
+      `article text is ${text.length.toLocaleString('en')} characters after cleaning, over the limit of ${MAX_TEXT_CHARS.toLocaleString('en')} (split or trim it)`,
+      raw.origin.file,
+      raw.origin.line,
+      raw.id,
+    );
+  }
   return {
     id: raw.id,
     title,

@@ -15,7 +15,7 @@ import { readGoldLabels, withTemporaryIngest } from './evaluate.ts';
 import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
-import { checkVerifier } from './verifier.ts';
+import { checkVerifier, type VerifierWeights } from './verifier.ts';
 
 /** The thresholds in place, less a verifier fitted for other features than this version's (said in the log). */
 function usable(t: Thresholds, log: Logger): Thresholds {
@@ -63,6 +63,10 @@ interface Recorded {
 
 async function withRecorded<T>(config: Config, log: Logger, file: string, use: (r: Recorded) => T | Promise<T>): Promise<T> {
   const goldList = readGoldLabels(file);
+  const clusters = new Set(goldList.map((g) => g.cluster));
+  if (clusters.size === goldList.length) {
+    throw new UsageError(`${file} has no two articles with the same "cluster": calibration needs labelled copies or translations`);
+  }
   const records: DecisionRecord[] = [];
   // Out-of-reach thresholds: every article stays alone, so each decision sees the plain neighbours.
   // No verifier: the recording scores nothing, and the one in place may be fitted for older features.
@@ -79,7 +83,7 @@ const inPlace = (config: Config, ctx: Context): Thresholds => ({ ...FALLBACK_THR
 
 /** Fits the verifier (unless told to keep the one in place), then the thresholds on its score, then the passage display. */
 function fit(r: Recorded, current: Thresholds, opts: { minPrecision: number; verifier?: boolean }, log: Logger): CalibrationResult {
-  const verifier = opts.verifier === false ? current.verifier : fitVerifier(r.records, r.gold);
+  const verifier = opts.verifier === false ? current.verifier : refitVerifier(r, current, log);
   const start =
     opts.verifier === false
       ? usable(current, log)
@@ -89,6 +93,13 @@ function fit(r: Recorded, current: Thresholds, opts: { minPrecision: number; ver
   const passage = passageThreshold(r.records, r.gold, windowsOf);
   if (passage !== undefined) fitted.thresholds.passage = passage;
   return fitted;
+}
+
+/** A new verifier; a language relation without both kinds of pairs keeps the weights in place (said in the log). */
+function refitVerifier(r: Recorded, current: Thresholds, log: Logger): VerifierWeights {
+  const { kept, ...verifier } = fitVerifier(r.records, r.gold, usable(current, log).verifier);
+  if (kept.length > 0) log.warn({ kept }, 'the labelled file has no pairs of one kind for these relations: their verifier weights stay as they were');
+  return verifier;
 }
 
 function scoreReplay(r: Recorded, t: Thresholds): ClusteringMetrics {

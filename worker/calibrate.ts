@@ -6,6 +6,7 @@ import { asOriginal, type Candidate, decideCluster, type OriginalEvidence, score
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import { alignPassages } from './passages.ts';
 import type { DecisionRecord } from './pipeline.ts';
+import { UsageError } from './errors.ts';
 import { FEATURE_NAMES, featureVector, fitLogistic, type VerifierWeights } from './verifier.ts';
 
 export type DecisionThresholds = Pick<Thresholds, 'sameLanguage' | 'crossLanguage' | 'merge' | 'original'> & {
@@ -78,19 +79,38 @@ export function replay(records: readonly DecisionRecord[], t: Thresholds, source
 
 /**
  * Fits the verifier's weights: every recorded neighbour with evidence is a training pair, positive
- * when both articles share a gold cluster. Same-language and cross-language pairs get their own model.
+ * when both articles share a gold cluster. Same-language and cross-language pairs get their own
+ * model. A relation whose pairs are all of one class cannot be fitted (a fit on negatives alone
+ * scores everything alike): it keeps the weights of `fallback`, and is named in `kept`; without a
+ * fallback, that is an error.
  */
-export function fitVerifier(records: readonly DecisionRecord[], gold: ReadonlyMap<string, { cluster: string }>): VerifierWeights {
-  const sets = { same: { xs: [] as number[][], ys: [] as number[] }, cross: { xs: [] as number[][], ys: [] as number[] } };
+export function fitVerifier(
+  records: readonly DecisionRecord[],
+  gold: ReadonlyMap<string, { cluster: string }>,
+  fallback?: VerifierWeights,
+): VerifierWeights & { kept: ('sameLanguage' | 'crossLanguage')[] } {
+  const sets = { sameLanguage: { xs: [] as number[][], ys: [] as number[] }, crossLanguage: { xs: [] as number[][], ys: [] as number[] } };
   for (const rec of records) {
     for (const c of rec.candidates) {
       if (!c.evidence || c.method !== 'embedding') continue;
-      const set = c.lang === rec.lang ? sets.same : sets.cross;
+      const set = c.lang === rec.lang ? sets.sameLanguage : sets.crossLanguage;
       set.xs.push(featureVector(c.evidence));
       set.ys.push(gold.get(rec.id)?.cluster === gold.get(c.articleId)?.cluster ? 1 : 0);
     }
   }
-  return { features: [...FEATURE_NAMES], sameLanguage: fitLogistic(sets.same.xs, sets.same.ys), crossLanguage: fitLogistic(sets.cross.xs, sets.cross.ys) };
+  const kept: ('sameLanguage' | 'crossLanguage')[] = [];
+  const fitted = (relation: 'sameLanguage' | 'crossLanguage') => {
+    const { xs, ys } = sets[relation];
+    const positives = ys.filter((y) => y > 0).length;
+    if (positives > 0 && positives < ys.length) return fitLogistic(xs, ys);
+    const what = relation === 'sameLanguage' ? 'same-language' : 'cross-language';
+    if (!fallback) {
+      throw new UsageError(`no ${positives > 0 ? 'different-story' : 'same-story'} ${what} neighbours to fit the ${what} verifier on: label more articles`);
+    }
+    kept.push(relation);
+    return [...fallback[relation]];
+  };
+  return { features: [...FEATURE_NAMES], sameLanguage: fitted('sameLanguage'), crossLanguage: fitted('crossLanguage'), kept };
 }
 
 /** Share of different-story neighbours that score below the original check. */

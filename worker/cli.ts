@@ -3,9 +3,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
-import { checkArticle, type CheckReport } from './check.ts';
+import { checkArticle, type CheckReport, DRAFT_ID } from './check.ts';
 import { type Config, loadConfig } from './config.ts';
-import { indexPath, openContext, openStore } from './context.ts';
+import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
 import { evaluateFile, type EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, readInputs } from './input.ts';
@@ -95,16 +95,17 @@ function clusterJson(store: Store, c: ClusterSummary, explain = false) {
 
 async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   if (path !== '-') {
-    for await (const item of readInputs([path])) return item;
+    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${path} is a folder: check takes one article file`);
+    for await (const item of readInputs([path], undefined, { defaultId: DRAFT_ID })) return item;
     throw new UsageError(`${path} holds no article`);
   }
   // On stdin a draft may be JSON (one article) or plain text (first line = title).
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
   const content = Buffer.concat(chunks).toString('utf8');
-  if (/^\s*\{/.test(content)) {
+  if (/^\s*[[{]/.test(content)) {
     try {
-      return articleFromJson(JSON.parse(content), '<stdin>');
+      return articleFromJson(JSON.parse(content), '<stdin>', undefined, DRAFT_ID);
     } catch (err) {
       return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
     }
@@ -112,7 +113,7 @@ async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   const lines = content.split(/\r?\n/);
   const first = lines.findIndex((l) => l.trim());
   if (first < 0) return { ok: false, error: new InputError('empty draft', '<stdin>') };
-  return { ok: true, article: { id: 'draft', title: lines[first]!.trim(), text: lines.slice(first + 1).join('\n') || lines[first]!, origin: { file: '<stdin>' } } };
+  return { ok: true, article: { id: DRAFT_ID, title: lines[first]!.trim(), text: lines.slice(first + 1).join('\n') || lines[first]!, origin: { file: '<stdin>' } } };
 }
 
 /**
@@ -240,12 +241,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .argument('<file>', 'an article file (.txt, .md, .json, .jsonl: its first article) or - for stdin (JSON or plain text)')
       .option('--limit <n>', 'neighbours to report', '10'),
   ).action(async (file: string, flags: CommonFlags & { limit: string }) => {
+    const limit = Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got ${flags.limit}`);
     const { config, log } = ctxFor(flags);
+    // A draft is checked against what is stored: a database that is not there is a mistyped path.
+    requireDatabase(config);
     const item = await readSingleArticle(file, io);
     if (!item.ok) throw item.error;
     const ctx = await openContext(config, log);
     try {
-      const report = await checkArticle(ctx, item.article, { limit: Number(flags.limit) });
+      const report = await checkArticle(ctx, item.article, { limit });
       if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
       else printCheck(report, io);
     } finally {
@@ -417,7 +422,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`newsdedup: ${err.message}\n`);
       return 1;
     }
-    io.stderr.write(`newsdedup: ${(err as Error).stack ?? err}\n`);
+    // A system call that failed (a port in use, a host not found, a folder not writable) says
+    // what happened in its message; a stack is for bugs.
+    const code = (err as NodeJS.ErrnoException).code;
+    io.stderr.write(`newsdedup: ${typeof code === 'string' && /^E[A-Z]+$/.test(code) ? (err as Error).message : ((err as Error).stack ?? err)}\n`);
     return 1;
   }
 }

@@ -132,6 +132,14 @@ function oneOf<T extends string>(v: unknown, allowed: T[], name: string): T | un
   return v as T;
 }
 
+/** A yes/no setting: a boolean, or (from the environment) true/false/1/0. */
+function flag(v: unknown, name: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === true || v === 'true' || v === '1') return true;
+  if (v === false || v === 'false' || v === '0') return false;
+  throw new UsageError(`${name} must be true or false, got ${JSON.stringify(v)}`);
+}
+
 function nonNegativeInt(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = typeof v === 'string' ? Number(v) : v;
@@ -185,7 +193,7 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
     model: str('model'),
     modelCacheDir: str('modelCacheDir'),
     dtype: oneOf(raw.dtype, DTYPES, `${where}: dtype`),
-    allowRemoteModels: raw.allowRemoteModels === undefined ? undefined : raw.allowRemoteModels === true || raw.allowRemoteModels === 'true' || raw.allowRemoteModels === '1',
+    allowRemoteModels: flag(raw.allowRemoteModels, `${where}: allowRemoteModels`),
     batchSize: positiveInt(raw.batchSize, `${where}: batchSize`),
     concurrency: positiveInt(raw.concurrency, `${where}: concurrency`),
     threads: nonNegativeInt(raw.threads, `${where}: threads`, 64),
@@ -202,28 +210,40 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
   return layer;
 }
 
+/** Each setting's environment variable (http.* ones under HTTP_ENV). */
+const ENV = {
+  db: 'NEWSDEDUP_DB',
+  modelDir: 'NEWSDEDUP_MODEL_DIR',
+  model: 'NEWSDEDUP_MODEL',
+  dtype: 'NEWSDEDUP_DTYPE',
+  allowRemoteModels: 'NEWSDEDUP_ALLOW_REMOTE_MODELS',
+  modelCacheDir: 'NEWSDEDUP_MODEL_CACHE_DIR',
+  batchSize: 'NEWSDEDUP_BATCH_SIZE',
+  concurrency: 'NEWSDEDUP_CONCURRENCY',
+  threads: 'NEWSDEDUP_THREADS',
+  logLevel: 'NEWSDEDUP_LOG_LEVEL',
+  inbox: 'NEWSDEDUP_INBOX',
+  queueLimit: 'NEWSDEDUP_QUEUE_LIMIT',
+  lockWait: 'NEWSDEDUP_LOCK_WAIT',
+  indexSaveSeconds: 'NEWSDEDUP_INDEX_SAVE_SECONDS',
+} as const;
+const HTTP_ENV = { host: 'NEWSDEDUP_HTTP_HOST', port: 'NEWSDEDUP_HTTP_PORT', token: 'NEWSDEDUP_HTTP_TOKEN', bodyLimit: 'NEWSDEDUP_HTTP_BODY_LIMIT' } as const;
+
+const fromEnv = (env: Record<string, string | undefined>, names: Record<string, string>) =>
+  Object.fromEntries(Object.entries(names).flatMap(([key, name]) => (env[name] === undefined || env[name] === '' ? [] : [[key, env[name]]])));
+
 export function envLayer(env: Record<string, string | undefined>): ConfigLayer {
-  const raw: Record<string, unknown> = {
-    db: env.NEWSDEDUP_DB,
-    modelDir: env.NEWSDEDUP_MODEL_DIR,
-    model: env.NEWSDEDUP_MODEL,
-    dtype: env.NEWSDEDUP_DTYPE,
-    allowRemoteModels: env.NEWSDEDUP_ALLOW_REMOTE_MODELS,
-    modelCacheDir: env.NEWSDEDUP_MODEL_CACHE_DIR,
-    batchSize: env.NEWSDEDUP_BATCH_SIZE,
-    concurrency: env.NEWSDEDUP_CONCURRENCY,
-    threads: env.NEWSDEDUP_THREADS,
-    logLevel: env.NEWSDEDUP_LOG_LEVEL,
-    inbox: env.NEWSDEDUP_INBOX,
-    queueLimit: env.NEWSDEDUP_QUEUE_LIMIT,
-    lockWait: env.NEWSDEDUP_LOCK_WAIT,
-    indexSaveSeconds: env.NEWSDEDUP_INDEX_SAVE_SECONDS,
-  };
-  const http = { host: env.NEWSDEDUP_HTTP_HOST, port: env.NEWSDEDUP_HTTP_PORT, token: env.NEWSDEDUP_HTTP_TOKEN, bodyLimit: env.NEWSDEDUP_HTTP_BODY_LIMIT };
-  const httpSet = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined && v !== ''));
-  if (Object.keys(httpSet).length) raw.http = httpSet;
-  for (const k of Object.keys(raw)) if (raw[k] === undefined || raw[k] === '') delete raw[k];
-  return validateLayer(raw, 'environment');
+  const raw: Record<string, unknown> = fromEnv(env, ENV);
+  const http = fromEnv(env, HTTP_ENV);
+  if (Object.keys(http).length) raw.http = http;
+  try {
+    return validateLayer(raw, 'environment');
+  } catch (err) {
+    // Name the variable the user set, not the setting it feeds.
+    const m = err instanceof UsageError ? /^environment: (http\.)?(\w+)([^]*)$/.exec(err.message) : null;
+    const name = m && (m[1] ? HTTP_ENV[m[2] as keyof typeof HTTP_ENV] : ENV[m[2] as keyof typeof ENV]);
+    throw name ? new UsageError(`${name}${m![3]}`) : err;
+  }
 }
 
 export function fileLayer(path: string | undefined, cwd: string): ConfigLayer {

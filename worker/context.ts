@@ -1,7 +1,8 @@
 // Opens what the commands work on: the store, the embedder and the vector index, checked
 // against each other (the database records which model built its vectors; the index file
 // must match the database).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Store, type VectorSpace } from '../db/store.ts';
 import { Embedder } from '../models/embedder.ts';
 import type { Thresholds } from './cluster-decision.ts';
@@ -43,10 +44,32 @@ export function loadEmbedder(config: Config, opts: { onnxThreads?: number } = {}
   });
 }
 
+/** For commands that only read what is stored: the database must be there already. */
+export function requireDatabase(config: Config): void {
+  if (!existsSync(config.db)) throw new UsageError(`database ${config.db} does not exist (ingest something first, or pass --db)`);
+}
+
 /** Opens the store alone, for commands that only read what is stored. */
 export function openStore(config: Config): Store {
-  if (!existsSync(config.db)) throw new UsageError(`database ${config.db} does not exist (ingest something first, or pass --db)`);
-  return new Store(config.db);
+  requireDatabase(config);
+  return storeAt(config.db);
+}
+
+/** A database path that can never be opened (a folder, or a file in a missing folder) is a usage error that names it. */
+function checkDatabasePath(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`database ${path} is a folder, not a file`);
+  if (!existsSync(dirname(resolve(path)))) throw new UsageError(`cannot create database ${path}: folder ${dirname(resolve(path))} does not exist`);
+}
+
+/** The store at `path`; one SQLite refuses (not a database, no permission) is a usage error that names it. */
+function storeAt(path: string): Store {
+  checkDatabasePath(path);
+  try {
+    return new Store(path);
+  } catch (err) {
+    if ((err as Error).name === 'SqliteError') throw new UsageError(`cannot open database ${path}: ${(err as Error).message}`);
+    throw err;
+  }
 }
 
 export function indexPath(dbPath: string): string {
@@ -74,6 +97,7 @@ export function syncIndex(store: Store, index: VectorIndex, modelId: string, log
  */
 export async function openContext(config: Config, log: Logger, opts: { reembed?: boolean; writer?: string } = {}): Promise<Context> {
   if (!opts.writer) return openContextUnlocked(config, log, opts);
+  checkDatabasePath(config.db);
   const lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
   try {
     const ctx = await openContextUnlocked(config, log, opts);
@@ -107,7 +131,7 @@ const mayWriteIndex = (config: Config, opts: { writer?: string }) => Boolean(opt
 
 async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?: boolean; writer?: string }): Promise<Context> {
   const embedder = await loadEmbedder(config);
-  const store = new Store(config.db);
+  const store = storeAt(config.db);
   try {
     const stored = store.getModel();
     const requested = { modelId: embedder.id, dim: embedder.dim, settings: embedder.vectorSettings };

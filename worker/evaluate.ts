@@ -35,6 +35,8 @@ export function readGoldLabels(file: string): GoldLabel[] {
       if (o.id === undefined || o.cluster === undefined) throw new InputError('a labelled line needs "id" and "cluster"', file, i + 1);
       labels.push({ id: String(o.id), cluster: String(o.cluster), lang: typeof o.lang === 'string' ? o.lang : undefined });
     });
+  // Scores over nothing would read as perfect.
+  if (labels.length === 0) throw new UsageError(`${file} holds no labelled article`);
   return labels;
 }
 
