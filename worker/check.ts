@@ -81,6 +81,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
     const c = scoreCandidate(article.lang, candidate, thresholds);
     const qualifies = c.verified >= thresholdFor(article.lang, c, thresholds) && matchesOriginal(c, thresholds);
     const stored = store.articleById(c.articleId)!;
+    const crossLanguage = stored.lang !== article.lang;
     const windows = store.windowsOf(stored.rowid);
     const storedText = documentText({ title: stored.title ?? undefined, text: stored.text });
     const alignment = alignPassages(
@@ -97,10 +98,10 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       score: c.verified,
       cosine: c.score,
       method: c.method,
-      kind: matchLabel(c, qualifies, stored.lang !== article.lang),
+      kind: matchLabel(c, qualifies, crossLanguage),
       ...(c.evidence && { evidence: c.evidence }),
       qualifies,
-      crossLanguage: stored.lang !== article.lang,
+      crossLanguage,
       earlier:
         article.publishedAt && stored.publishedAt ? (article.publishedAt < stored.publishedAt ? 'draft' : 'stored') : 'unknown',
       coverage: {

@@ -148,43 +148,49 @@ function nonNegativeInt(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER)
 }
 
 /** The worker's settings (http, inbox, queueLimit, lockWait, indexSaveSeconds). */
-function serviceSettings(raw: Record<string, unknown>, where: string): Pick<ConfigLayer, 'http' | 'inbox' | 'queueLimit' | 'lockWait' | 'indexSaveSeconds'> {
+function serviceSettings(raw: Record<string, unknown>, where: string, name: SettingName): Pick<ConfigLayer, 'http' | 'inbox' | 'queueLimit' | 'lockWait' | 'indexSaveSeconds'> {
   const http = raw.http ?? {};
-  if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new UsageError(`${where}: http must be an object`);
+  if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new UsageError(`${name('http')} must be an object`);
   const h = http as Record<string, unknown>;
   for (const key of Object.keys(h)) if (!['host', 'port', 'token', 'bodyLimit'].includes(key)) throw new UsageError(`${where}: unknown setting "http.${key}"`);
   for (const key of ['host', 'token'] as const) {
-    if (h[key] !== undefined && (typeof h[key] !== 'string' || !h[key])) throw new UsageError(`${where}: http.${key} must be a non-empty string`);
+    if (h[key] !== undefined && (typeof h[key] !== 'string' || !h[key])) throw new UsageError(`${name(`http.${key}`)} must be a non-empty string`);
   }
-  if (raw.inbox !== undefined && (typeof raw.inbox !== 'string' || !raw.inbox)) throw new UsageError(`${where}: inbox must be a folder path`);
+  if (raw.inbox !== undefined && (typeof raw.inbox !== 'string' || !raw.inbox)) throw new UsageError(`${name('inbox')} must be a folder path`);
   return {
     http: {
       host: h.host as string | undefined,
-      port: nonNegativeInt(h.port, `${where}: http.port`, 65535),
+      port: nonNegativeInt(h.port, name('http.port'), 65535),
       token: h.token as string | undefined,
-      bodyLimit: positiveInt(h.bodyLimit, `${where}: http.bodyLimit`),
+      bodyLimit: positiveInt(h.bodyLimit, name('http.bodyLimit')),
     },
     inbox: raw.inbox as string | undefined,
-    queueLimit: positiveInt(raw.queueLimit, `${where}: queueLimit`),
-    lockWait: nonNegativeInt(raw.lockWait, `${where}: lockWait`),
-    indexSaveSeconds: positiveInt(raw.indexSaveSeconds, `${where}: indexSaveSeconds`),
+    queueLimit: positiveInt(raw.queueLimit, name('queueLimit')),
+    lockWait: nonNegativeInt(raw.lockWait, name('lockWait')),
+    indexSaveSeconds: positiveInt(raw.indexSaveSeconds, name('indexSaveSeconds')),
   };
 }
 
-/** Checks one layer's values; `where` names the layer in error messages. */
-export function validateLayer(raw: Record<string, unknown>, where: string): ConfigLayer {
+/** How an error message names a setting (`http.port`): by default "<layer>: http.port". */
+type SettingName = (setting: string) => string;
+
+/**
+ * Checks one layer's values; `where` names the layer in error messages, `name` a setting in it
+ * (the environment names the variable that feeds it).
+ */
+export function validateLayer(raw: Record<string, unknown>, where: string, name: SettingName = (setting) => `${where}: ${setting}`): ConfigLayer {
   const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'threads', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
   for (const key of ['http', 'inbox', 'queueLimit', 'lockWait', 'indexSaveSeconds']) known.add(key);
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
   const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
   const th = (raw.thresholds ?? {}) as Record<string, unknown>;
-  if (typeof th !== 'object' || th === null || Array.isArray(th)) throw new UsageError(`${where}: thresholds must be an object`);
+  if (typeof th !== 'object' || th === null || Array.isArray(th)) throw new UsageError(`${name('thresholds')} must be an object`);
   for (const key of Object.keys(th)) {
     if (!(THRESHOLD_KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}: unknown setting "thresholds.${key}" (known: ${THRESHOLD_KEYS.join(', ')})`);
   }
   const str = (k: string) => {
     const v = raw[k];
-    if (v !== undefined && typeof v !== 'string') throw new UsageError(`${where}: ${k} must be a string`);
+    if (v !== undefined && typeof v !== 'string') throw new UsageError(`${name(k)} must be a string`);
     return v as string | undefined;
   };
   const layer: ConfigLayer = {
@@ -192,20 +198,20 @@ export function validateLayer(raw: Record<string, unknown>, where: string): Conf
     modelDir: str('modelDir'),
     model: str('model'),
     modelCacheDir: str('modelCacheDir'),
-    dtype: oneOf(raw.dtype, DTYPES, `${where}: dtype`),
-    allowRemoteModels: flag(raw.allowRemoteModels, `${where}: allowRemoteModels`),
-    batchSize: positiveInt(raw.batchSize, `${where}: batchSize`),
-    concurrency: positiveInt(raw.concurrency, `${where}: concurrency`),
-    threads: nonNegativeInt(raw.threads, `${where}: threads`, 64),
-    neighbours: positiveInt(raw.neighbours, `${where}: neighbours`),
+    dtype: oneOf(raw.dtype, DTYPES, name('dtype')),
+    allowRemoteModels: flag(raw.allowRemoteModels, name('allowRemoteModels')),
+    batchSize: positiveInt(raw.batchSize, name('batchSize')),
+    concurrency: positiveInt(raw.concurrency, name('concurrency')),
+    threads: nonNegativeInt(raw.threads, name('threads'), 64),
+    neighbours: positiveInt(raw.neighbours, name('neighbours')),
     hnsw: {
-      m: positiveInt(hnsw.m, `${where}: hnsw.m`),
-      efConstruction: positiveInt(hnsw.efConstruction, `${where}: hnsw.efConstruction`),
-      efSearch: positiveInt(hnsw.efSearch, `${where}: hnsw.efSearch`),
+      m: positiveInt(hnsw.m, name('hnsw.m')),
+      efConstruction: positiveInt(hnsw.efConstruction, name('hnsw.efConstruction')),
+      efSearch: positiveInt(hnsw.efSearch, name('hnsw.efSearch')),
     },
-    thresholds: Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, unitScore(th[k], `${where}: thresholds.${k}`)])) as ThresholdSettings,
-    logLevel: oneOf(raw.logLevel, LEVELS, `${where}: logLevel`),
-    ...serviceSettings(raw, where),
+    thresholds: Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, unitScore(th[k], name(`thresholds.${k}`))])) as ThresholdSettings,
+    logLevel: oneOf(raw.logLevel, LEVELS, name('logLevel')),
+    ...serviceSettings(raw, where, name),
   };
   return layer;
 }
@@ -236,14 +242,9 @@ export function envLayer(env: Record<string, string | undefined>): ConfigLayer {
   const raw: Record<string, unknown> = fromEnv(env, ENV);
   const http = fromEnv(env, HTTP_ENV);
   if (Object.keys(http).length) raw.http = http;
-  try {
-    return validateLayer(raw, 'environment');
-  } catch (err) {
-    // Name the variable the user set, not the setting it feeds.
-    const m = err instanceof UsageError ? /^environment: (http\.)?(\w+)([^]*)$/.exec(err.message) : null;
-    const name = m && (m[1] ? HTTP_ENV[m[2] as keyof typeof HTTP_ENV] : ENV[m[2] as keyof typeof ENV]);
-    throw name ? new UsageError(`${name}${m![3]}`) : err;
-  }
+  // Name the variable the user set, not the setting it feeds.
+  const variable = (setting: string) => (setting.startsWith('http.') ? HTTP_ENV[setting.slice(5) as keyof typeof HTTP_ENV] : ENV[setting as keyof typeof ENV]) ?? `environment: ${setting}`;
+  return validateLayer(raw, 'environment', variable);
 }
 
 export function fileLayer(path: string | undefined, cwd: string): ConfigLayer {
