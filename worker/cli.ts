@@ -62,6 +62,12 @@ function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknow
   });
 }
 
+function positiveIntFlag(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = false): void {
@@ -218,8 +224,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--min-size <n>', 'only clusters with at least n articles', '2')
       .option('--explain', 'show the evidence for each member: which article it matched, the kind of duplicate, score and passage coverage'),
   ).action((flags: CommonFlags & { minSize: string; explain?: boolean }) => {
-    const minSize = Number(flags.minSize);
-    if (!Number.isInteger(minSize) || minSize < 1) throw new UsageError(`--min-size must be a positive integer, got ${flags.minSize}`);
+    const minSize = positiveIntFlag(flags.minSize, '--min-size');
     const { config } = ctxFor(flags);
     const store = openStore(config);
     try {
@@ -241,8 +246,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .argument('<file>', 'an article file (.txt, .md, .json, .jsonl: its first article) or - for stdin (JSON or plain text)')
       .option('--limit <n>', 'neighbours to report', '10'),
   ).action(async (file: string, flags: CommonFlags & { limit: string }) => {
-    const limit = Number(flags.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got ${flags.limit}`);
+    const limit = positiveIntFlag(flags.limit, '--limit');
     const { config, log } = ctxFor(flags);
     // A draft is checked against what is stored: a database that is not there is a mistyped path.
     requireDatabase(config);
@@ -309,8 +313,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
     const { config, log } = ctxFor(flags);
     if (flags.holdout !== undefined) {
-      const rounds = Number(flags.holdout);
-      if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--holdout must be a whole number of rounds, got ${flags.holdout}`);
+      const rounds = positiveIntFlag(flags.holdout, '--holdout');
       if (flags.save || flags.writeModel) throw new UsageError('--holdout saves nothing: leave out --save and --write-model');
       const h = await holdoutEstimate(config, log, file, { minPrecision, rounds });
       if (flags.json) io.stdout.write(`${JSON.stringify(h)}\n`);
