@@ -4,7 +4,7 @@ import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError } from './errors.ts';
-import { normaliseLanguageTag } from './language.ts';
+import { normaliseLanguageTag, UNKNOWN_LANGUAGE } from './language.ts';
 
 export interface RawArticle {
   id: string;
@@ -52,8 +52,10 @@ export function articleFromJson(value: unknown, file: string, line?: number, def
     const html = optionalString(o, 'html');
     if (!text?.trim() && !html?.trim()) return fail('article has no "text" or "html"', file, line, id);
     const langField = optionalString(o, 'lang');
-    const lang = normaliseLanguageTag(langField);
-    if (langField && !lang) return fail(`"lang" ${JSON.stringify(langField)} is not a language code`, file, line, id);
+    const tag = normaliseLanguageTag(langField);
+    if (langField && !tag) return fail(`"lang" ${JSON.stringify(langField)} is not a language code`, file, line, id);
+    // "und" (undetermined) asks for detection, like a missing tag.
+    const lang = tag === UNKNOWN_LANGUAGE ? undefined : tag;
     const published = optionalString(o, 'published_at');
     if (published && Number.isNaN(Date.parse(published))) return fail(`"published_at" ${JSON.stringify(published)} is not a date`, file, line, id);
     return {

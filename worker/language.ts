@@ -3,11 +3,24 @@ import { eld } from 'eld/medium';
 
 export const UNKNOWN_LANGUAGE = 'und';
 
-/** Accepts "en", "EN", "en-US", "en_GB"; returns undefined for anything else. */
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+
+/**
+ * The language of a tag as the code detection would give: "en", "EN", "en-US", "en_GB", "eng" and
+ * "iw" become "en" and "he" (ICU's aliases), so an article tagged with an ISO 639-2/3 code is not
+ * taken for another language than a detected one. "und" is returned as is (unknown); a tag that
+ * names no language ("xx", "english") gives undefined.
+ */
 export function normaliseLanguageTag(tag: unknown): string | undefined {
   if (typeof tag !== 'string') return undefined;
   const m = /^([a-z]{2,3})(?:[-_][a-z0-9]+)*$/i.exec(tag.trim());
-  return m ? m[1]!.toLowerCase() : undefined;
+  if (!m) return undefined;
+  const primary = m[1]!.toLowerCase();
+  if (primary === UNKNOWN_LANGUAGE) return primary;
+  const canonical = new Intl.Locale(Intl.getCanonicalLocales(primary)[0]!).language;
+  // A two-letter code stays as detection names it ("tl", which ICU would make "fil").
+  const code = canonical.length === 2 || primary.length !== 2 ? canonical : primary;
+  return LANGUAGE_NAMES.of(code) ? code : undefined;
 }
 
 /**

@@ -3,9 +3,10 @@
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 
-export function htmlToText(html: string): string {
+function htmlToText(html: string, preserveNewlines = false): string {
   return convert(html, {
     wordwrap: false,
+    preserveNewlines,
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
@@ -18,6 +19,21 @@ export function htmlToText(html: string): string {
       { selector: 'table', format: 'dataTable' },
     ],
   });
+}
+
+/**
+ * Markup that marks a `text` field as HTML rather than plain text (feeds and CMS exports often put
+ * the body's markup there): a closing tag of a common element, a line break or paragraph tag, an
+ * image. An angle bracket alone ("a < b", "<b or c>") is not enough.
+ */
+const HTML_MARKUP =
+  /<\/(?:p|div|span|a|b|i|u|em|strong|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|tr|td|th|script|style|section|article|header|footer|nav|iframe)\s*>|<(?:br|hr|p)\s*\/?>|<img\s[^<>]*src=/i;
+
+/** The text of an article given as `text` or `html`: markup, in either, goes through html-to-text. */
+export function plainText(text: string | undefined, html: string | undefined): string {
+  // A text field's own line breaks are its paragraphs, markup or not.
+  if (text !== undefined) return HTML_MARKUP.test(text) ? htmlToText(text, true) : text;
+  return htmlToText(html ?? '');
 }
 
 /** NFC, no control characters, one paragraph per line, single spaces inside lines. */

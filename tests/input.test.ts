@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { prepareArticle } from '../worker/article.ts';
+import { articleFromJson } from '../worker/input.ts';
+import { normaliseLanguageTag } from '../worker/language.ts';
+import { normaliseText, plainText } from '../worker/text.ts';
+
+const fromJson = (o: object) => articleFromJson({ id: 'a1', text: 'Some text.', ...o }, 'feed.jsonl', 7);
+
+describe('language tags', () => {
+  it('reads a tag as the code detection gives, whatever its form', () => {
+    const read = (tags: string[]) => tags.map((t) => normaliseLanguageTag(t));
+    expect(read(['en', 'EN', 'en-US', 'en_GB', 'eng'])).toEqual(['en', 'en', 'en', 'en', 'en']);
+    expect(read(['fre', 'fra', 'ger', 'deu', 'ukr', 'hun'])).toEqual(['fr', 'fr', 'de', 'de', 'uk', 'hu']);
+    // Deprecated codes become today's; a two-letter code that detection also gives stays as it is.
+    expect(read(['iw', 'in', 'tl'])).toEqual(['he', 'id', 'tl']);
+    expect(read(['fil', 'yue'])).toEqual(['fil', 'yue']);
+  });
+
+  it('refuses a tag that names no language, naming the article, and detects for "und"', () => {
+    for (const lang of ['xx', 'zz', 'english', 'e1']) {
+      const item = fromJson({ lang });
+      expect(item.ok, lang).toBe(false);
+      if (!item.ok) expect(item.error).toMatchObject({ file: 'feed.jsonl', line: 7, articleId: 'a1', message: expect.stringMatching(/is not a language code/) });
+    }
+    const und = fromJson({ lang: 'und' });
+    expect(und.ok && und.article.lang).toBeUndefined();
+    const eng = fromJson({ lang: 'ENG' });
+    expect(eng.ok && eng.article.lang).toBe('en');
+  });
+});
+
+describe('markup in the text field', () => {
+  it('turns a text with HTML elements into plain paragraphs, entities decoded and scripts dropped', () => {
+    const html = '<p>The council met on <b>Monday</b> &amp; voted.</p><p>It passed <a href="/x">the budget</a>.</p><script>track()</script>';
+    expect(normaliseText(plainText(html, undefined))).toBe('The council met on Monday & voted.\nIt passed the budget.');
+    // Inline markup inside a plain text keeps the text's own line breaks as paragraphs.
+    expect(normaliseText(plainText('First <em>paragraph</em>.\nSecond one.', undefined))).toBe('First paragraph.\nSecond one.');
+  });
+
+  it('leaves a plain text with angle brackets alone', () => {
+    const text = 'Inflation fell to < 2% while wages rose > 3%.\nA <b or c> is not an element.';
+    expect(plainText(text, undefined)).toBe(text);
+  });
+
+  it('stores and fingerprints the cleaned text, so a tagged copy is an exact copy of the plain one', () => {
+    const plain = prepareArticle({ id: 'p', title: 'Budget', text: 'The council met on Monday.\nIt passed the budget.', origin: { file: 'f' } });
+    const tagged = prepareArticle({ id: 't', title: 'Budget', text: '<p>The council met on Monday.</p>\n<p>It passed the budget.</p>', origin: { file: 'f' } });
+    expect(tagged.text).toBe(plain.text);
+    expect(tagged.contentHash).toBe(plain.contentHash);
+  });
+});
