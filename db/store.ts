@@ -55,6 +55,14 @@ export interface MatchRecord {
   decision: string;
 }
 
+export interface StoredMatch extends MatchRecord {
+  /** The matched article was replaced after this evidence was recorded: it is about its earlier text. */
+  earlierVersion: boolean;
+}
+
+const storedMatches = (rows: unknown[]): StoredMatch[] =>
+  (rows as (MatchRecord & { earlierVersion: number })[]).map((r) => ({ ...r, earlierVersion: r.earlierVersion === 1 }));
+
 export interface ClusterSummary {
   id: number;
   size: number;
@@ -125,6 +133,14 @@ function toArticle(r: ArticleRow): StoredArticle {
  */
 const ORIGINAL = `(SELECT rowid FROM articles WHERE cluster_id = @id
                    ORDER BY published_at IS NULL, published_at, rowid = clusters.canonical DESC, rowid LIMIT 1)`;
+
+/**
+ * Stored evidence, and whether the matched article has been replaced since (its id came back with
+ * new content): the evidence then describes the earlier version.
+ */
+const MATCH_QUERY = `SELECT m.article_id AS articleId, m.matched_id AS matchedId, m.cluster_id AS clusterId, m.score, m.method, m.kind,
+                            m.coverage, m.decision, coalesce(m.created_at < a.ingested_at, 0) AS earlierVersion
+                     FROM matches m LEFT JOIN articles a ON a.id = m.matched_id`;
 
 const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
 
@@ -232,8 +248,7 @@ export class Store {
       deleteMatchesOf: p('DELETE FROM matches WHERE article_id = ?'),
       insertMatch: p(`INSERT INTO matches (article_id, matched_id, cluster_id, score, method, kind, coverage, decision, created_at)
                       VALUES (@articleId, @matchedId, @clusterId, @score, @method, @kind, @coverage, @decision, @createdAt)`),
-      matchesOfCluster: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, kind, coverage, decision
-                           FROM matches WHERE cluster_id = ? ORDER BY id`),
+      matchesOfCluster: p(`${MATCH_QUERY} WHERE m.cluster_id = ? ORDER BY m.id`),
       createCluster: p('INSERT INTO clusters (size, created_at, updated_at) VALUES (0, ?, ?)'),
       mergedInto: p('SELECT merged_into AS mergedInto FROM clusters WHERE id = ?'),
       moveMembers: p('UPDATE articles SET cluster_id = ? WHERE cluster_id = ? RETURNING rowid').pluck(),
@@ -269,8 +284,7 @@ export class Store {
                              AND (@since IS NULL OR c.updated_at >= @since)
                              AND (@lang IS NULL OR EXISTS (SELECT 1 FROM articles a WHERE a.cluster_id = c.id AND a.lang = @lang))
                            ORDER BY c.updated_at DESC, c.id DESC LIMIT @limit`),
-      matchesOfArticle: p(`SELECT article_id AS articleId, matched_id AS matchedId, cluster_id AS clusterId, score, method, decision
-                           FROM matches WHERE article_id = ? ORDER BY id`),
+      matchesOfArticle: p(`${MATCH_QUERY} WHERE m.article_id = ? ORDER BY m.id`),
       firstMembers: p(`SELECT id, title, lang, source, published_at AS publishedAt FROM articles WHERE cluster_id = ?
                        ORDER BY published_at IS NULL, published_at, rowid LIMIT ?`),
     };
@@ -509,8 +523,8 @@ export class Store {
     this.s.insertMatch.run({ ...m, createdAt: new Date().toISOString() });
   }
 
-  matchesOfCluster(clusterId: number): MatchRecord[] {
-    return this.s.matchesOfCluster.all(clusterId) as MatchRecord[];
+  matchesOfCluster(clusterId: number): StoredMatch[] {
+    return storedMatches(this.s.matchesOfCluster.all(clusterId));
   }
 
   createCluster(): number {
@@ -611,8 +625,8 @@ export class Store {
   }
 
   /** The evidence recorded for one article's cluster decision. */
-  matchesOfArticle(articleId: string): MatchRecord[] {
-    return this.s.matchesOfArticle.all(articleId) as MatchRecord[];
+  matchesOfArticle(articleId: string): StoredMatch[] {
+    return storedMatches(this.s.matchesOfArticle.all(articleId));
   }
 
   exportRows(): { id: string; cluster: number; canonical: string; lang: string }[] {

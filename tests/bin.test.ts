@@ -29,6 +29,24 @@ describe('the newsdedup executable', () => {
     expect(rejected.stdout).toMatch(/missing\.jsonl: cannot read: ENOENT/);
   });
 
+  it('logs a warning when an id comes twice in one input (the later version wins) and when an input holds no article', () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    const article = (id: string, text: string) => ({ id, title: `${id} title`, text });
+    writeFileSync(join(dir, 'twice.jsonl'), jsonl([article('t', FIXTURE_TEXTS.quake), article('u', FIXTURE_TEXTS.budget), article('t', FIXTURE_TEXTS.match)]));
+    writeFileSync(join(dir, 'empty.jsonl'), '\n');
+    const ingest = (file: string) => spawnSync(bin, ['ingest', file, '--model-dir', tinyModel(), '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NEWSDEDUP_LOG_LEVEL: 'warn' } });
+    const twice = ingest('twice.jsonl');
+    expect(twice.status).toBe(0);
+    const warnings = twice.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, id: 't', file: 'twice.jsonl', line: 3, msg: expect.stringMatching(/id read twice in this input/) })]);
+    expect(JSON.parse(twice.stdout).articles.map((a: { id: string }) => a.id)).toEqual(['t', 'u', 't']);
+    const empty = ingest('empty.jsonl');
+    expect(empty.status).toBe(0);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ ingested: 0, rejected: 0 });
+    expect(empty.stderr).toMatch(/no article found in empty\.jsonl/);
+  });
+
   it('stops quietly when the reader closes the pipe early', () => {
     const dir = manyArticles(3000);
     const r = spawnSync('/bin/bash', ['-c', `"${bin}" ingest many.jsonl --model-dir "${tinyModel()}" --log-level silent > /dev/null && "${bin}" export | head -1; echo "status \${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8' });

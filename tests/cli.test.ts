@@ -222,6 +222,9 @@ describe('read commands', () => {
     const csv = (await runNoModel(['export', '--format', 'csv'])).stdout.trim().split('\n');
     expect(csv[0]).toBe('id,cluster,canonical,lang');
     expect(csv).toHaveLength(4);
+    const both = await runNoModel(['export', '--format', 'csv', '--json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--json and --format csv/);
   });
 
   it('check reports neighbours with passages and stores nothing', async () => {
@@ -251,6 +254,12 @@ describe('read commands', () => {
     const folder = await run(['check', SEEDS]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toMatch(/is a folder: check takes one article file/);
+  });
+
+  it('check names a draft file that is not there as a usage error', async () => {
+    const r = await run(['check', 'nodraft.txt']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nodraft\.txt does not exist/);
   });
 
   it('check takes a JSON draft without an id, from a file or stdin', async () => {

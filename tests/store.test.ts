@@ -155,6 +155,22 @@ describe('Store', () => {
     store.close();
   });
 
+  it('marks evidence recorded against an article that has since been replaced', async () => {
+    const store = new Store(join(tempDir(), 's.db'));
+    const c = store.createCluster();
+    const a = store.writeArticle(article('a'), c, vec(1, 0), []);
+    store.writeArticle(article('b'), c, vec(1, 0), []);
+    const match = { articleId: 'b', matchedId: 'a', clusterId: c, score: 0.9, method: 'embedding', kind: 'rewrite', coverage: 0.8, decision: 'join' };
+    store.addMatch(match);
+    expect(store.matchesOfCluster(c)).toEqual([{ ...match, earlierVersion: false }]);
+    // Timestamps are to the millisecond: let the clock move before the replacement.
+    await new Promise((r) => setTimeout(r, 5));
+    store.writeArticle({ ...article('a'), text: 'new text of a', contentHash: 'h-a2' }, c, vec(0, 1), [], a);
+    expect(store.matchesOfCluster(c)).toEqual([{ ...match, earlierVersion: true }]);
+    expect(store.matchesOfArticle('b')).toEqual([{ ...match, earlierVersion: true }]);
+    store.close();
+  });
+
   it('records the model identity', () => {
     const store = new Store(join(tempDir(), 's.db'));
     expect(store.getModel()).toBeUndefined();

@@ -8,7 +8,7 @@ import { type Config, loadConfig } from './config.ts';
 import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
 import { evaluateFile, type EvalReport } from './evaluate.ts';
-import { articleFromJson, type InputItem, readInputs } from './input.ts';
+import { articleFromJson, type InputItem, readInputs, SUPPORTED_EXTENSIONS } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
 import { progressBar } from './service/progress-bar.ts';
@@ -84,7 +84,8 @@ function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = fals
     }
     for (const e of evidence.filter((x) => x.articleId === m.id)) {
       const coverage = e.coverage === null ? '' : `, passage coverage ${pct(e.coverage)}`;
-      io.stdout.write(`      ${e.kind} of ${e.matchedId}: score ${e.score.toFixed(3)}${coverage} (${e.method}, ${e.decision})\n`);
+      const earlier = e.earlierVersion ? `; ${e.matchedId} has been replaced since, this was its earlier text` : '';
+      io.stdout.write(`      ${e.kind} of ${e.matchedId}: score ${e.score.toFixed(3)}${coverage} (${e.method}, ${e.decision}${earlier})\n`);
     }
   }
 }
@@ -101,7 +102,8 @@ function clusterJson(store: Store, c: ClusterSummary, explain = false) {
 
 async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   if (path !== '-') {
-    if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${path} is a folder: check takes one article file`);
+    if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
+    if (statSync(path).isDirectory()) throw new UsageError(`${path} is a folder: check takes one article file`);
     for await (const item of readInputs([path], undefined, { defaultId: DRAFT_ID })) return item;
     throw new UsageError(`${path} holds no article`);
   }
@@ -202,6 +204,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       } finally {
         bar?.stop();
       }
+      if (summary.articles.length === 0 && summary.rejected === 0) {
+        log.warn({ paths }, `no article found in ${paths.join(', ')} (files read: ${SUPPORTED_EXTENSIONS.join(', ')})`);
+      }
       const clusters = summary.touchedClusters.map((id) => ctx.store.cluster(id)).filter((c): c is ClusterSummary => !!c && c.size > 0);
       if (flags.json) {
         const { ingested, skipped, rejected, articles, errors } = summary;
@@ -268,6 +273,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .description('one row per article: id, cluster, canonical, lang')
       .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl')),
   ).action((flags: CommonFlags & { format: 'jsonl' | 'csv' }) => {
+    if (flags.json && flags.format === 'csv') throw new UsageError('--json and --format csv ask for two formats: export writes JSON lines unless --format csv');
     const store = openStore(ctxFor(flags).config);
     try {
       const rows = store.exportRows();

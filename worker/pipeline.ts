@@ -83,6 +83,7 @@ export class Pipeline {
     let committing: Promise<void> = Promise.resolve();
     const inFlight: Promise<void>[] = [];
     let batch: RawArticle[] = [];
+    const seen = new Set<string>();
 
     const reject = (err: InputError) => {
       summary.rejected++;
@@ -121,6 +122,10 @@ export class Pipeline {
           reject(item.error);
           continue;
         }
+        const { id, origin } = item.article;
+        // Allowed (the later version replaces the earlier, as on re-ingest) but rarely meant.
+        if (seen.has(id)) log.warn({ file: origin.file, line: origin.line, id }, 'id read twice in this input: this version replaces the earlier one');
+        seen.add(id);
         batch.push(item.article);
         if (batch.length >= config.batchSize) await flush(false);
       }
