@@ -76,7 +76,9 @@ export class Pipeline {
     const started = performance.now();
     const summary: IngestSummary = { ingested: 0, skipped: 0, rejected: 0, articles: [], errors: [], touchedClusters: [] };
     const touched = new Set<number>();
-    let workers: ArticleWorkers | undefined;
+    const onMain = mainThreadWorkers(this.ctx.embedder);
+    let threads: ArticleWorkers | undefined;
+    let threadsStarting: Promise<void> | undefined;
     // At least one batch more than there are threads, so no thread waits for its next batch.
     const concurrency = Math.max(config.concurrency, config.threads + 1);
     const queue = new PQueue({ concurrency });
@@ -104,9 +106,18 @@ export class Pipeline {
       if (batch.length === 0) return;
       const current = batch;
       batch = [];
-      // Input that fits in one batch is not worth starting threads for: each loads the model again.
-      workers ??= last ? mainThreadWorkers(this.ctx.embedder) : await this.ctx.workers();
-      const embedded = queue.add(() => this.embedBatch(workers!, current, reject));
+      // Threads take a second or more to start (each compiles the code and loads the model again):
+      // the main thread embeds batches itself until they are ready, so a short run never waits for
+      // them (nor for threads it ends before they are ready), and input that fits in one batch does
+      // not start them at all. Threads that cannot start leave the work to the main thread.
+      if (!last) {
+        threadsStarting ??= this.ctx.workers().then(
+          (w) => void (threads = w),
+          (err: Error) => log.warn({ err: err.message }, 'embedding threads did not start: the main thread embeds instead'),
+        );
+      }
+      const workers = threads ?? onMain;
+      const embedded = queue.add(() => this.embedBatch(workers, current, reject));
       committing = committing.then(async () => {
         const { outcomes, clusters } = this.commitBatch(await embedded);
         record(outcomes, clusters);
