@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArticle } from '../worker/article.ts';
 import { articleFromJson } from '../worker/input.ts';
-import { normaliseLanguageTag } from '../worker/language.ts';
+import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
 const fromJson = (o: object) => articleFromJson({ id: 'a1', text: 'Some text.', ...o }, 'feed.jsonl', 7);
@@ -42,7 +42,8 @@ describe('markup in the text field', () => {
     expect(plainText(text, undefined)).toBe(text);
   });
 
-  it('stores and fingerprints the cleaned text, so a tagged copy is an exact copy of the plain one', () => {
+  it('stores and fingerprints the cleaned text, so a tagged copy is an exact copy of the plain one', async () => {
+    await loadLanguageDetector([{}]);
     const plain = prepareArticle({ id: 'p', title: 'Budget', text: 'The council met on Monday.\nIt passed the budget.', origin: { file: 'f' } });
     const tagged = prepareArticle({ id: 't', title: 'Budget', text: '<p>The council met on Monday.</p>\n<p>It passed the budget.</p>', origin: { file: 'f' } });
     expect(tagged.text).toBe(plain.text);

@@ -16,7 +16,7 @@ try {
   port.on('message', async (req: ThreadRequest) => {
     try {
       if (req.op === 'prepare') {
-        const prepared: PreparedData[] = prepareSafely(req.raws);
+        const prepared: PreparedData[] = await prepareSafely(req.raws);
         reply({ seq: req.seq, prepared });
       } else {
         const vectors = await embedArticles(embedder, req.docs);

@@ -7,6 +7,7 @@ import { type ArticleVectors, embedArticles, type PreparedArticle, prepareArticl
 import type { Config } from './config.ts';
 import { InputError, ModelLoadError } from './errors.ts';
 import type { RawArticle } from './input.ts';
+import { loadLanguageDetector } from './language.ts';
 
 export type Prepared = { ok: true; article: PreparedArticle } | { ok: false; error: InputError };
 
@@ -39,7 +40,8 @@ export type ThreadReply =
   | { seq: number; vectors: ArticleVectors[] }
   | { seq: number; error: string };
 
-export function prepareSafely(raws: RawArticle[]): PreparedData[] {
+export async function prepareSafely(raws: RawArticle[]): Promise<PreparedData[]> {
+  await loadLanguageDetector(raws);
   return raws.map((raw) => {
     try {
       return { ok: true, article: prepareArticle(raw) };
@@ -59,7 +61,7 @@ class MainThread implements ArticleWorkers {
   constructor(private readonly embedder: Embedder) {}
 
   async prepare(raws: RawArticle[]): Promise<Prepared[]> {
-    return prepareSafely(raws).map(revive);
+    return (await prepareSafely(raws)).map(revive);
   }
 
   embed(articles: readonly PreparedArticle[]): Promise<ArticleVectors[]> {

@@ -7,6 +7,7 @@ import type { RawArticle } from './input.ts';
 import { alignPassages } from './passages.ts';
 import { findCandidates } from './candidates.ts';
 import { embedArticles, prepareArticle } from './article.ts';
+import { loadLanguageDetector } from './language.ts';
 
 export interface PassageMatch {
   score: number;
@@ -71,6 +72,7 @@ const excerpt = (raw: string, max = 300) => {
 
 export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?: number } = {}): Promise<CheckReport> {
   const { store, embedder, thresholds } = ctx;
+  await loadLanguageDetector([raw]);
   const article = prepareArticle(raw);
   const [doc] = await embedArticles(embedder, [article]);
   const draftText = documentText({ title: article.title ?? undefined, text: article.text });

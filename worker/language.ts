@@ -1,5 +1,5 @@
 // Language of an article as an ISO 639-1 code: the one the input gives, else detected.
-import { eld } from 'eld/medium';
+import type { eld as Eld } from 'eld/medium';
 
 export const UNKNOWN_LANGUAGE = 'und';
 
@@ -23,6 +23,17 @@ export function normaliseLanguageTag(tag: unknown): string | undefined {
   return LANGUAGE_NAMES.of(code) ? code : undefined;
 }
 
+let detector: typeof Eld | undefined;
+
+/**
+ * eld's n-gram tables take about 0.4 s to load, a third of a command's start-up (and of each
+ * embedding thread's): they are loaded once an article without a language comes along.
+ * Call before detectLanguage() with the articles about to be prepared.
+ */
+export async function loadLanguageDetector(articles: readonly { lang?: string }[]): Promise<void> {
+  if (!detector && articles.some((a) => !a.lang)) detector = (await import('eld/medium')).eld;
+}
+
 /**
  * Detects from the title and the opening of the text (enough for a stable answer, cheap on long
  * articles), with eld's medium n-gram set: on dev.jsonl it names all 435 articles' languages
@@ -30,5 +41,6 @@ export function normaliseLanguageTag(tag: unknown): string | undefined {
  */
 export function detectLanguage(title: string | null | undefined, text: string): string {
   const sample = `${title ?? ''}\n${text.slice(0, 2000)}`;
-  return eld.detect(sample).language || UNKNOWN_LANGUAGE;
+  if (!detector) throw new Error('detectLanguage() called before loadLanguageDetector()');
+  return detector.detect(sample).language || UNKNOWN_LANGUAGE;
 }

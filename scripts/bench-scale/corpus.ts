@@ -18,6 +18,7 @@ import { documentText, type Embedder } from '../../models/embedder.ts';
 import { anchors, minhash } from '../../worker/fingerprints.ts';
 import { type RawArticle, readInputs } from '../../worker/input.ts';
 import { embedArticles, prepareArticle } from '../../worker/article.ts';
+import { loadLanguageDetector } from '../../worker/language.ts';
 import { dot } from '../../worker/passages.ts';
 import { contentHash } from '../../worker/text.ts';
 import { prng } from '../model/train.ts';
@@ -95,6 +96,7 @@ function centred(u: Float32Array, v: Float32Array, m: Float32Array): Float32Arra
 export async function buildPool(embedder: Embedder, modelDir: string, inputs: string[]): Promise<Pool> {
   const raws: RawArticle[] = [];
   for await (const item of readInputs(inputs)) if (item.ok) raws.push(item.article);
+  await loadLanguageDetector(raws);
   const articles = raws.map(prepareArticle);
   const docs = await embedArticles(embedder, articles);
   const means = languageMeans(modelDir);
