@@ -37,9 +37,16 @@ describe('markup in the text field', () => {
     expect(normaliseText(plainText('First <em>paragraph</em>.\nSecond one.', undefined))).toBe('First paragraph.\nSecond one.');
   });
 
-  it('leaves a plain text with angle brackets alone', () => {
-    const text = 'Inflation fell to < 2% while wages rose > 3%.\nA <b or c> is not an element.';
+  it('leaves a plain text with angle brackets and ampersands alone', () => {
+    const text = 'Inflation fell to < 2% while wages rose > 3%.\nA <b or c> is not an element, nor is Q&A.';
     expect(plainText(text, undefined)).toBe(text);
+  });
+
+  it('decodes character references in a text or title escaped twice by a feed', async () => {
+    await loadLanguageDetector([{}]);
+    const a = prepareArticle({ id: 'e', title: 'AT&amp;T &quot;Time&quot; deal', text: 'Tom &amp; Jerry &#8211; a classic.\nSecond line.', origin: { file: 'f' } });
+    expect(a.title).toBe('AT&T "Time" deal');
+    expect(a.text).toBe('Tom & Jerry – a classic.\nSecond line.');
   });
 
   it('stores and fingerprints the cleaned text, so a tagged copy is an exact copy of the plain one', async () => {

@@ -8,7 +8,7 @@ import { InputError } from './errors.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
 import type { RawArticle } from './input.ts';
 import { detectLanguage } from './language.ts';
-import { contentHash, normaliseText, plainText } from './text.ts';
+import { contentHash, normaliseText, plainText, withoutMarkup } from './text.ts';
 
 export interface PreparedArticle {
   id: string;
@@ -52,7 +52,7 @@ export const MAX_TEXT_CHARS = 200_000;
 /** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
 export function prepareArticle(raw: RawArticle): PreparedArticle {
   const text = normaliseText(plainText(raw.text, raw.html));
-  const title = raw.title ? normaliseText(raw.title).replace(/\n/g, ' ') || null : null;
+  const title = raw.title ? normaliseText(withoutMarkup(raw.title)).replace(/\n/g, ' ') || null : null;
   if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
   if (text.length > MAX_TEXT_CHARS) {
     throw new InputError(

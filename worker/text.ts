@@ -22,18 +22,22 @@ function htmlToText(html: string, preserveNewlines = false): string {
 }
 
 /**
- * Markup that marks a `text` field as HTML rather than plain text (feeds and CMS exports often put
- * the body's markup there): a closing tag of a common element, a line break or paragraph tag, an
- * image. An angle bracket alone ("a < b", "<b or c>") is not enough.
+ * Markup that marks a `text` or `title` field as HTML rather than plain text (feeds and CMS exports
+ * often put the body's markup there, or escape "&" as "&amp;"): a closing tag of a common element, a
+ * line break or paragraph tag, an image, a character reference. An angle bracket or an ampersand
+ * alone ("a < b", "<b or c>", "Q&A") is not enough.
  */
 const HTML_MARKUP =
-  /<\/(?:p|div|span|a|b|i|u|em|strong|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|tr|td|th|script|style|section|article|header|footer|nav|iframe)\s*>|<(?:br|hr|p)\s*\/?>|<img\s[^<>]*src=/i;
+  /<\/(?:p|div|span|a|b|i|u|em|strong|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|tr|td|th|script|style|section|article|header|footer|nav|iframe)\s*>|<(?:br|hr|p)\s*\/?>|<img\s[^<>]*src=|&(?:amp|quot|apos|lt|gt|nbsp|#\d+|#x[\da-f]+);/i;
 
-/** The text of an article given as `text` or `html`: markup, in either, goes through html-to-text. */
+/** A plain-text field (`text`, `title`) without the markup it may carry; its line breaks stay. */
+export function withoutMarkup(field: string): string {
+  return HTML_MARKUP.test(field) ? htmlToText(field, true) : field;
+}
+
+/** The text of an article given as `text` or `html`. */
 export function plainText(text: string | undefined, html: string | undefined): string {
-  // A text field's own line breaks are its paragraphs, markup or not.
-  if (text !== undefined) return HTML_MARKUP.test(text) ? htmlToText(text, true) : text;
-  return htmlToText(html ?? '');
+  return text !== undefined ? withoutMarkup(text) : htmlToText(html ?? '');
 }
 
 /** NFC, no control characters, one paragraph per line, single spaces inside lines. */
