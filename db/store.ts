@@ -229,6 +229,7 @@ export class Store {
       neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors FROM articles WHERE rowid = ?'),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
+      lastRowid: p('SELECT max(rowid) FROM articles').pluck(),
       insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors)
                         VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors)`),
       updateArticle: p(`UPDATE articles SET source = @source, url = @url, title = @title, lang = @lang, published_at = @publishedAt,
@@ -424,6 +425,19 @@ export class Store {
       this.windowCache.set(rowid, windows);
     }
     return windows;
+  }
+
+  /**
+   * An article's windows as a copy of it would write them: int8 windows with their stored bytes, so
+   * that the copy's windows are the same to the last bit (quantising a read-back vector again can
+   * move its scale by one float32 step).
+   */
+  windowsForCopy(rowid: number): NewWindow[] {
+    return (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer; encoding: number })[]).map(({ idx, encoding, vector: blob, ...w }) => {
+      if (encoding !== 1) return { ...w, vector: fromBlob(blob) };
+      const vector = fromInt8Blob(blob);
+      return { ...w, vector, quantised: { blob, vector } };
+    });
   }
 
   /** Inserts a new article, or rewrites the one with this rowid; replaces its windows. Returns the rowid. */
@@ -644,6 +658,11 @@ export class Store {
   }
 
   /** The article count alone: counts() also scans every window, seconds at a million articles. */
+  /** The highest article rowid in use (0 when empty): articles stored later have higher ones. */
+  lastRowid(): number {
+    return (this.s.lastRowid.get() as number | null) ?? 0;
+  }
+
   articleCount(): number {
     return this.s.articleCount.get() as number;
   }

@@ -83,6 +83,8 @@ export class Pipeline {
     const concurrency = Math.max(config.concurrency, config.threads + 1);
     const queue = new PQueue({ concurrency });
     let committing: Promise<void> = Promise.resolve();
+    // The last rowid stored once each batch is committed, the run's start first (see embedBatch).
+    const storedThrough: Promise<number>[] = [Promise.resolve(this.ctx.store.lastRowid())];
     const inFlight: Promise<void>[] = [];
     let batch: RawArticle[] = [];
     const seen = new Set<string>();
@@ -117,11 +119,15 @@ export class Pipeline {
         );
       }
       const workers = threads ?? onMain;
-      const embedded = queue.add(() => this.embedBatch(workers, current, reject));
+      const k = storedThrough.length - 1;
+      const embedded = queue.add(() => this.embedBatch(workers, current, reject, storedThrough[Math.max(0, k - 1)]!));
       committing = committing.then(async () => {
         const { outcomes, clusters } = this.commitBatch(await embedded);
         record(outcomes, clusters);
       });
+      const stored = committing.then(() => this.ctx.store.lastRowid());
+      stored.catch(() => undefined); // a failed commit is reported through `committing`
+      storedThrough.push(stored);
       inFlight.push(committing);
       // Back-pressure: stop reading input while too many batches wait to be committed.
       while (inFlight.length > concurrency * 2) await inFlight.shift();
@@ -152,22 +158,26 @@ export class Pipeline {
 
   /**
    * Prepares and embeds a batch (input errors go to `reject`); articles whose exact text is
-   * already stored reuse its vectors instead of being embedded again.
+   * already stored reuse its vectors instead of being embedded again. Only articles stored up to
+   * `visible` (the batch before last, committed by the time this one is embedded) count, not
+   * whatever the previous batch has committed by now: which articles are embedded together must
+   * not depend on timing, as onnxruntime's sums differ in the last bit with a run's padding.
    */
-  private async embedBatch(workers: ArticleWorkers, raws: RawArticle[], reject: (err: InputError) => void): Promise<Embedded[]> {
+  private async embedBatch(workers: ArticleWorkers, raws: RawArticle[], reject: (err: InputError) => void, visible: Promise<number>): Promise<Embedded[]> {
     const { store } = this.ctx;
     const batch: PreparedArticle[] = [];
     for (const p of await workers.prepare(raws)) {
       if (p.ok) batch.push(p.article);
       else reject(p.error);
     }
+    const lastVisible = await visible;
     const reused = new Map<number, Embedded>();
     const toEmbed: PreparedArticle[] = [];
     batch.forEach((article, i) => {
       const same = store.articleByHash(article.contentHash);
-      if (same && same.title === article.title) {
+      if (same && same.rowid <= lastVisible && same.title === article.title) {
         const vector = store.vectorOf(same.rowid)!;
-        reused.set(i, { article, vector, windows: store.windowsOf(same.rowid) });
+        reused.set(i, { article, vector, windows: store.windowsForCopy(same.rowid) });
       } else toEmbed.push(article);
     });
     const docs = toEmbed.length > 0 ? await workers.embed(toEmbed) : [];
