@@ -39,6 +39,14 @@ export interface StoredWindow {
   vector: Float32Array;
 }
 
+/** A window row as read: `encoding` says how its vector bytes are stored. */
+type WindowRow = Omit<StoredWindow, 'vector'> & { vector: Buffer; encoding: number };
+
+/** `windows.encoding` of int8 vectors with a scale (migration 6); 0 is float32, written before it. */
+const INT8_WINDOW = 1;
+
+const windowVector = (blob: Buffer, encoding: number): Float32Array => (encoding === INT8_WINDOW ? fromInt8Blob(blob) : fromBlob(blob));
+
 /** A window as written: its quantised form comes along when an embedding thread made it. */
 export type NewWindow = Omit<StoredWindow, 'idx'> & { quantised?: Quantised };
 
@@ -418,13 +426,14 @@ export class Store {
   windowsOf(rowid: number): readonly StoredWindow[] {
     let windows = this.windowCache.get(rowid);
     if (!windows) {
-      windows = (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer; encoding: number })[]).map(({ encoding, ...w }) => ({
-        ...w,
-        vector: encoding === 1 ? fromInt8Blob(w.vector) : fromBlob(w.vector),
-      }));
+      windows = this.windowRows(rowid).map(({ encoding, vector, ...w }) => ({ ...w, vector: windowVector(vector, encoding) }));
       this.windowCache.set(rowid, windows);
     }
     return windows;
+  }
+
+  private windowRows(rowid: number): WindowRow[] {
+    return this.s.windowsOf.all(rowid) as WindowRow[];
   }
 
   /**
@@ -433,10 +442,9 @@ export class Store {
    * move its scale by one float32 step).
    */
   windowsForCopy(rowid: number): NewWindow[] {
-    return (this.s.windowsOf.all(rowid) as (Omit<StoredWindow, 'vector'> & { vector: Buffer; encoding: number })[]).map(({ idx, encoding, vector: blob, ...w }) => {
-      if (encoding !== 1) return { ...w, vector: fromBlob(blob) };
-      const vector = fromInt8Blob(blob);
-      return { ...w, vector, quantised: { blob, vector } };
+    return this.windowRows(rowid).map(({ idx, encoding, vector: blob, ...w }) => {
+      const vector = windowVector(blob, encoding);
+      return encoding === INT8_WINDOW ? { ...w, vector, quantised: { blob, vector } } : { ...w, vector };
     });
   }
 
@@ -657,12 +665,12 @@ export class Store {
     return this.s.counts.get() as { articles: number; clusters: number; multiClusters: number; matches: number; windows: number };
   }
 
-  /** The article count alone: counts() also scans every window, seconds at a million articles. */
   /** The highest article rowid in use (0 when empty): articles stored later have higher ones. */
   lastRowid(): number {
     return (this.s.lastRowid.get() as number | null) ?? 0;
   }
 
+  /** The article count alone: counts() also scans every window, seconds at a million articles. */
   articleCount(): number {
     return this.s.articleCount.get() as number;
   }
