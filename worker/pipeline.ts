@@ -83,8 +83,10 @@ export class Pipeline {
     const concurrency = Math.max(config.concurrency, config.threads + 1);
     const queue = new PQueue({ concurrency });
     let committing: Promise<void> = Promise.resolve();
-    // The last rowid stored once each batch is committed, the run's start first (see embedBatch).
-    const storedThrough: Promise<number>[] = [Promise.resolve(this.ctx.store.lastRowid())];
+    // The last rowid stored once the previous batch and the one before it are committed (at first,
+    // the run's start): a batch reuses vectors only from the latter (see embedBatch).
+    let storedByPrevious = Promise.resolve(this.ctx.store.lastRowid());
+    let storedBeforePrevious = storedByPrevious;
     const inFlight: Promise<void>[] = [];
     let batch: RawArticle[] = [];
     const seen = new Set<string>();
@@ -119,15 +121,15 @@ export class Pipeline {
         );
       }
       const workers = threads ?? onMain;
-      const k = storedThrough.length - 1;
-      const embedded = queue.add(() => this.embedBatch(workers, current, reject, storedThrough[Math.max(0, k - 1)]!));
+      const visible = storedBeforePrevious;
+      const embedded = queue.add(() => this.embedBatch(workers, current, reject, visible));
       committing = committing.then(async () => {
         const { outcomes, clusters } = this.commitBatch(await embedded);
         record(outcomes, clusters);
       });
       const stored = committing.then(() => this.ctx.store.lastRowid());
       stored.catch(() => undefined); // a failed commit is reported through `committing`
-      storedThrough.push(stored);
+      [storedBeforePrevious, storedByPrevious] = [storedByPrevious, stored];
       inFlight.push(committing);
       // Back-pressure: stop reading input while too many batches wait to be committed.
       while (inFlight.length > concurrency * 2) await inFlight.shift();
