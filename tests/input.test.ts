@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArticle } from '../worker/article.ts';
-import { articleFromJson } from '../worker/input.ts';
+import { articleFromJson, plainTextDraft } from '../worker/input.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
@@ -55,5 +55,17 @@ describe('markup in the text field', () => {
     const tagged = prepareArticle({ id: 't', title: 'Budget', text: '<p>The council met on Monday.</p>\n<p>It passed the budget.</p>', origin: { file: 'f' } });
     expect(tagged.text).toBe(plain.text);
     expect(tagged.contentHash).toBe(plain.contentHash);
+  });
+});
+
+describe('plain-text drafts (check on stdin, POST /check)', () => {
+  it('takes the first non-empty line as the title and the rest as the text', () => {
+    expect(plainTextDraft('\n\n# Storm hits coast\r\nWinds of 120 km/h.\nPower cut.')).toEqual({ title: 'Storm hits coast', text: 'Winds of 120 km/h.\nPower cut.' });
+  });
+
+  it('checks a one-line draft, or one whose body is blank, on its line; a blank draft is none', () => {
+    expect(plainTextDraft('Storm hits coast')).toEqual({ title: 'Storm hits coast', text: 'Storm hits coast' });
+    expect(plainTextDraft('Storm hits coast\n   \n\t')).toEqual({ title: 'Storm hits coast', text: 'Storm hits coast' });
+    expect(plainTextDraft(' \n\t\n')).toBeUndefined();
   });
 });

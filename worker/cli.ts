@@ -8,7 +8,7 @@ import { type Config, loadConfig } from './config.ts';
 import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
 import { evaluateFile, type EvalReport } from './evaluate.ts';
-import { articleFromJson, type InputItem, readInputs, SUPPORTED_EXTENSIONS } from './input.ts';
+import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_EXTENSIONS } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
 import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
 import { progressBar } from './service/progress-bar.ts';
@@ -118,10 +118,9 @@ async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
       return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
     }
   }
-  const lines = content.split(/\r?\n/);
-  const first = lines.findIndex((l) => l.trim());
-  if (first < 0) return { ok: false, error: new InputError('empty draft', '<stdin>') };
-  return { ok: true, article: { id: DRAFT_ID, title: lines[first]!.trim(), text: lines.slice(first + 1).join('\n') || lines[first]!, origin: { file: '<stdin>' } } };
+  const draft = plainTextDraft(content);
+  if (!draft) return { ok: false, error: new InputError('empty draft', '<stdin>') };
+  return articleFromJson({ id: DRAFT_ID, ...draft }, '<stdin>');
 }
 
 /**

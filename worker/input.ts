@@ -146,13 +146,27 @@ function textDocument(file: string): InputItem {
     return { ok: false, error: err as InputError };
   }
   const id = basename(file, extname(file));
+  const titled = titledText(content);
+  if (!titled) return fail('file is empty', file, undefined, id);
+  if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
+  return { ok: true, article: { id, ...titled, origin: { file } } };
+}
+
+/** Plain text as an article: the first non-empty line is the title (a Markdown heading's #s dropped), the rest the text. */
+function titledText(content: string): { title: string; text: string } | undefined {
   const lines = content.split(/\r?\n/);
   const first = lines.findIndex((l) => l.trim().length > 0);
-  if (first < 0) return fail('file is empty', file, undefined, id);
-  const title = lines[first]!.trim().replace(/^#+\s*/, '');
-  const text = lines.slice(first + 1).join('\n');
-  if (!text.trim()) return fail('article has a title line but no text', file, undefined, id);
-  return { ok: true, article: { id, title, text, origin: { file } } };
+  if (first < 0) return undefined;
+  return { title: lines[first]!.trim().replace(/^#+\s*/, ''), text: lines.slice(first + 1).join('\n') };
+}
+
+/**
+ * A draft given as plain text (`check` on stdin, POST /check): as a .txt article, except that a
+ * draft of a single line (a headline, a lede) is checked on that line. Undefined when blank.
+ */
+export function plainTextDraft(content: string): { title: string; text: string } | undefined {
+  const titled = titledText(content);
+  return titled && { title: titled.title, text: titled.text.trim() ? titled.text : titled.title };
 }
 
 function listDirectory(dir: string): string[] {

@@ -12,7 +12,7 @@ import { checkArticle, DRAFT_ID } from '../check.ts';
 import { PACKAGE_ROOT } from '../config.ts';
 import type { Context } from '../context.ts';
 import { InputError } from '../errors.ts';
-import { articleFromJson, type RawArticle } from '../input.ts';
+import { articleFromJson, plainTextDraft, type RawArticle } from '../input.ts';
 import { relationsToOriginal } from '../original.ts';
 import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -339,11 +339,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // --- the editors' check ---
   app.post('/check', { schema: schemas.postCheck, preValidation: async (req) => {
     if (typeof req.body === 'string') {
-      const lines = req.body.split(/\r?\n/);
-      const first = lines.findIndex((l) => l.trim());
-      if (first < 0) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
-      const rest = lines.slice(first + 1).join('\n');
-      req.body = { id: DRAFT_ID, title: lines[first]!.trim(), text: rest.trim() ? rest : lines[first]! };
+      const draft = plainTextDraft(req.body);
+      if (!draft) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
+      req.body = { id: DRAFT_ID, ...draft };
     }
   } }, async (req) => {
     const q = req.query as { limit?: string };
