@@ -3,18 +3,18 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
-import { checkArticle, type CheckReport, DRAFT_ID } from './check.ts';
+import type { CheckReport } from './check.ts';
 import { type Config, loadConfig } from './config.ts';
 import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
-import { evaluateFile, type EvalReport } from './evaluate.ts';
+import type { EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_EXTENSIONS } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
-import { type IngestSummary, Pipeline, type Progress } from './pipeline.ts';
-import { progressBar } from './service/progress-bar.ts';
-import { reembedAll } from './reembed.ts';
-import { calibrateFile, holdoutEstimate } from './calibrate-command.ts';
-import { relationsToOriginal } from './original.ts';
+import type { IngestSummary, Progress } from './pipeline.ts';
+import type { relationsToOriginal } from './original.ts';
+
+// Each command imports what it needs when it runs (the model runtime alone takes a quarter of a
+// second to load): `stats`, `clusters`, `export` and --help start without it.
 
 interface CommonFlags {
   db?: string;
@@ -70,11 +70,14 @@ function positiveIntFlag(value: string, flag: string): number {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = false): void {
+/** How each member of a cluster relates to its original (original.ts), for --explain. */
+type Explainer = typeof relationsToOriginal;
+
+function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain?: Explainer): void {
   const canonical = c.canonical ? `${c.canonical.id}${c.canonical.title ? ` "${c.canonical.title}"` : ''}` : '-';
   io.stdout.write(`cluster ${c.id}: ${c.size} article${c.size === 1 ? '' : 's'} [${c.languages.join(', ')}], original ${canonical}\n`);
   const evidence = explain ? store.matchesOfCluster(c.id) : [];
-  const relations = explain ? relationsToOriginal(store, c.id).members : [];
+  const relations = explain ? explain(store, c.id).members : [];
   for (const m of store.members(c.id)) {
     io.stdout.write(`  ${m.id}  ${m.lang}  ${m.publishedAt ?? ''}  ${m.title ?? ''}\n`);
     const r = relations.find((x) => x.id === m.id);
@@ -91,20 +94,20 @@ function clusterBlock(store: Store, c: ClusterSummary, io: CliIo, explain = fals
 }
 
 /** A cluster with its members; with `explain`, the evidence that put each member there and each member's relation to the original. */
-function clusterJson(store: Store, c: ClusterSummary, explain = false) {
+function clusterJson(store: Store, c: ClusterSummary, explain?: Explainer) {
   return {
     ...c,
     members: store.members(c.id),
-    ...(explain && { evidence: store.matchesOfCluster(c.id), relations: relationsToOriginal(store, c.id).members }),
+    ...(explain && { evidence: store.matchesOfCluster(c.id), relations: explain(store, c.id).members }),
   };
 }
 
 
-async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
+async function readSingleArticle(path: string, io: CliIo, draftId: string): Promise<InputItem> {
   if (path !== '-') {
     if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
     if (statSync(path).isDirectory()) throw new UsageError(`${path} is a folder: check takes one article file`);
-    for await (const item of readInputs([path], undefined, { defaultId: DRAFT_ID })) return item;
+    for await (const item of readInputs([path], undefined, { defaultId: draftId })) return item;
     throw new UsageError(`${path} holds no article`);
   }
   // On stdin a draft may be JSON (one article) or plain text (first line = title).
@@ -113,14 +116,14 @@ async function readSingleArticle(path: string, io: CliIo): Promise<InputItem> {
   const content = Buffer.concat(chunks).toString('utf8');
   if (/^\s*[[{]/.test(content)) {
     try {
-      return articleFromJson(JSON.parse(content), '<stdin>', undefined, DRAFT_ID);
+      return articleFromJson(JSON.parse(content), '<stdin>', undefined, draftId);
     } catch (err) {
       return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
     }
   }
   const draft = plainTextDraft(content);
   if (!draft) return { ok: false, error: new InputError('empty draft', '<stdin>') };
-  return articleFromJson({ id: DRAFT_ID, ...draft }, '<stdin>');
+  return articleFromJson({ id: draftId, ...draft }, '<stdin>');
 }
 
 /**
@@ -192,6 +195,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--no-progress', 'no progress line on a terminal'),
   ).action(async (paths: string[], flags: CommonFlags & { progress: boolean }) => {
     const { config, log } = ctxFor(flags);
+    const [{ Pipeline }, { progressBar }] = await Promise.all([import('./pipeline.ts'), import('./service/progress-bar.ts')]);
     const ctx = await openContext(config, log, { writer: 'newsdedup ingest' });
     let summary: IngestSummary;
     try {
@@ -227,15 +231,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .description('list story clusters with their canonical article, size, languages and members')
       .option('--min-size <n>', 'only clusters with at least n articles', '2')
       .option('--explain', 'show the evidence for each member: which article it matched, the kind of duplicate, score and passage coverage'),
-  ).action((flags: CommonFlags & { minSize: string; explain?: boolean }) => {
+  ).action(async (flags: CommonFlags & { minSize: string; explain?: boolean }) => {
     const minSize = positiveIntFlag(flags.minSize, '--min-size');
     const { config } = ctxFor(flags);
+    const explain = flags.explain ? (await import('./original.ts')).relationsToOriginal : undefined;
     const store = openStore(config);
     try {
       const clusters = store.clusterIds(minSize).map((id) => store.cluster(id)!);
-      if (flags.json) io.stdout.write(`${JSON.stringify({ clusters: clusters.map((c) => clusterJson(store, c, flags.explain)) })}\n`);
+      if (flags.json) io.stdout.write(`${JSON.stringify({ clusters: clusters.map((c) => clusterJson(store, c, explain)) })}\n`);
       else {
-        for (const c of clusters) clusterBlock(store, c, io, flags.explain);
+        for (const c of clusters) clusterBlock(store, c, io, explain);
         io.stdout.write(`${clusters.length} cluster(s) with at least ${minSize} article(s)\n`);
       }
     } finally {
@@ -254,7 +259,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const { config, log } = ctxFor(flags);
     // A draft is checked against what is stored: a database that is not there is a mistyped path.
     requireDatabase(config);
-    const item = await readSingleArticle(file, io);
+    const { checkArticle, DRAFT_ID } = await import('./check.ts');
+    const item = await readSingleArticle(file, io, DRAFT_ID);
     if (!item.ok) throw item.error;
     const ctx = await openContext(config, log);
     try {
@@ -297,6 +303,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   ).action(async (file: string, flags: CommonFlags) => {
     const { config, log } = ctxFor(flags);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+    const { evaluateFile } = await import('./evaluate.ts');
     const report = await evaluateFile(config, log, file, { keepAt: flags.db });
     if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else printEval(report, io);
@@ -317,6 +324,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     if (!(minPrecision > 0 && minPrecision <= 1)) throw new UsageError(`--min-precision must be in (0, 1], got ${flags.minPrecision}`);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
     const { config, log } = ctxFor(flags);
+    const { calibrateFile, holdoutEstimate } = await import('./calibrate-command.ts');
     if (flags.holdout !== undefined) {
       const rounds = positiveIntFlag(flags.holdout, '--holdout');
       if (flags.save || flags.writeModel) throw new UsageError('--holdout saves nothing: leave out --save and --write-model');
@@ -388,6 +396,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     openStore(config).close();
     const ctx = await openContext(config, log, { reembed: true, writer: 'newsdedup reembed' });
     try {
+      const { reembedAll } = await import('./reembed.ts');
       const n = await reembedAll(ctx);
       if (flags.json) io.stdout.write(`${JSON.stringify({ reembedded: n, model: ctx.embedder.id })}\n`);
       else io.stdout.write(`re-embedded ${n} articles with ${ctx.embedder.id}\n`);

@@ -4,12 +4,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Store, type VectorSpace } from '../db/store.ts';
-import { Embedder } from '../models/embedder.ts';
+import type { Embedder } from '../models/embedder.ts';
 import type { Thresholds } from './cluster-decision.ts';
 import type { Config } from './config.ts';
 import { ModelMismatchError, UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { type ArticleWorkers, startArticleWorkers } from './article-workers.ts';
+import type { ArticleWorkers } from './article-workers.ts';
 import { WriterLock } from './service/lock.ts';
 import { VectorIndex } from './vector-index.ts';
 
@@ -33,7 +33,10 @@ export interface Context {
   close(): void;
 }
 
-export function loadEmbedder(config: Config, opts: { onnxThreads?: number } = {}): Promise<Embedder> {
+// The embedder (with @huggingface/transformers and onnxruntime) and the thread pool are imported
+// when a context is opened, not with this module: commands that only read the store start faster.
+export async function loadEmbedder(config: Config, opts: { onnxThreads?: number } = {}): Promise<Embedder> {
+  const { Embedder } = await import('../models/embedder.ts');
   return Embedder.load({
     modelDir: config.modelDir,
     model: config.model,
@@ -156,7 +159,7 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
       embedder,
       index,
       thresholds,
-      workers: () => (workers ??= startArticleWorkers(config, embedder)),
+      workers: () => (workers ??= import('./article-workers.ts').then((m) => m.startArticleWorkers(config, embedder))),
       close() {
         // Threads hold no state worth waiting for; terminating them lets the process exit.
         void workers?.then((w) => w.close(), () => undefined);
