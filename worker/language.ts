@@ -28,10 +28,11 @@ let detector: typeof Eld | undefined;
 /**
  * eld's n-gram tables take about 0.4 s to load, a third of a command's start-up (and of each
  * embedding thread's): they are loaded once an article without a language comes along.
- * Call before detectLanguage() with the articles about to be prepared.
+ * Call before detectLanguage() with the articles about to be prepared; without articles (a
+ * long-running service at start, so that no request waits for them), they are loaded anyway.
  */
-export async function loadLanguageDetector(articles: readonly { lang?: string }[]): Promise<void> {
-  if (!detector && articles.some((a) => !a.lang)) detector = (await import('eld/medium')).eld;
+export async function loadLanguageDetector(articles?: readonly { lang?: string }[]): Promise<void> {
+  if (!detector && (!articles || articles.some((a) => !a.lang))) detector = (await import('eld/medium')).eld;
 }
 
 /**

@@ -12,6 +12,7 @@ import { Store } from '../../db/store.ts';
 import { checkArticle } from '../../worker/check.ts';
 import { loadConfig } from '../../worker/config.ts';
 import { indexPath, openContext, syncIndex } from '../../worker/context.ts';
+import { loadLanguageDetector } from '../../worker/language.ts';
 import { type RawArticle, readInputs } from '../../worker/input.ts';
 import { createLogger, type Logger } from '../../worker/log.ts';
 import { VectorIndex } from '../../worker/vector-index.ts';
@@ -102,6 +103,8 @@ export async function checkLatency(db: string, drafts: RawArticle[], opts: { war
   const log = recordingLogger();
   const t0 = performance.now();
   const ctx = await openContext(cfg, log);
+  // As the service does at start: a draft without a language must not pay for loading the detector.
+  await loadLanguageDetector();
   const openMs = performance.now() - t0;
   if (log.warned.length) throw new Error(`the index was not loaded: ${log.warned.join('; ')}`);
   const rssAfterOpenBytes = mb();

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { JobStore } from '../../db/jobs.ts';
 import type { Config } from '../config.ts';
 import { type Context, openContext } from '../context.ts';
+import { loadLanguageDetector } from '../language.ts';
 import type { Logger } from '../log.ts';
 import { buildServer } from './http.ts';
 import { InboxWatcher } from './inbox.ts';
@@ -37,6 +38,8 @@ export interface RunningWorker {
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const startedAt = Date.now();
   const ctx = await openContext(config, log, { writer: 'newsdedup worker' });
+  // Loaded now rather than by the first draft without a language (half a second an editor would wait).
+  await loadLanguageDetector();
   let stopping = false;
   try {
     // A 202 promises the article is on disk: every commit is synced (WAL, synchronous=FULL), so an
