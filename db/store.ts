@@ -18,6 +18,8 @@ export interface ArticleInput {
   minhash?: Uint32Array | null;
   /** Numbers and other language-independent anchors. */
   anchors?: string[];
+  /** False when the model cannot read the article (its vectors say nothing of it); default true. */
+  readable?: boolean;
 }
 
 export interface StoredArticle extends ArticleInput {
@@ -27,7 +29,7 @@ export interface StoredArticle extends ArticleInput {
 }
 
 /** What the cluster decision needs of a stored neighbour (no text: reading it is most of the cost). */
-export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'>;
+export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'> & { readable: boolean };
 
 export interface StoredWindow {
   idx: number;
@@ -234,17 +236,17 @@ export class Store {
       articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
       clusterOf: p('SELECT cluster_id FROM articles WHERE rowid = ?').pluck(),
-      neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors FROM articles WHERE rowid = ?'),
+      neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors, readable FROM articles WHERE rowid = ?'),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
       lastRowid: p('SELECT max(rowid) FROM articles').pluck(),
-      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors)
-                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors)`),
+      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors, readable)
+                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors, @readable)`),
       updateArticle: p(`UPDATE articles SET source = @source, url = @url, title = @title, lang = @lang, published_at = @publishedAt,
                         ingested_at = @ingestedAt, content_hash = @contentHash, text = @text, cluster_id = @clusterId, vector = @vector,
-                        minhash = @minhash, anchors = @anchors
+                        minhash = @minhash, anchors = @anchors, readable = @readable
                         WHERE rowid = @rowid`),
-      setVector: p('UPDATE articles SET vector = ? WHERE rowid = ?'),
+      setVector: p('UPDATE articles SET vector = ?, readable = ? WHERE rowid = ?'),
       deleteWindows: p('DELETE FROM windows WHERE article_rowid = ?'),
       insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, 1)'),
       windowsOf: p('SELECT idx, start, end, tokens, hash, vector, encoding FROM windows WHERE article_rowid = ? ORDER BY idx'),
@@ -398,8 +400,8 @@ export class Store {
     if (clusterId === undefined) return undefined;
     let facts = this.factCache.get(rowid);
     if (!facts) {
-      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors'>;
-      facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[] };
+      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors'> & { readable: number };
+      facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[], readable: r.readable === 1 };
       this.factCache.set(rowid, facts);
     }
     return { ...facts, clusterId };
@@ -464,6 +466,7 @@ export class Store {
       vector: toBlob(vector),
       minhash: a.minhash ? Buffer.from(a.minhash.buffer, a.minhash.byteOffset, a.minhash.byteLength) : null,
       anchors: JSON.stringify(a.anchors ?? []),
+      readable: a.readable === false ? 0 : 1,
     };
     if (rowid === undefined) {
       rowid = Number(this.s.insertArticle.run(row).lastInsertRowid);
@@ -526,8 +529,9 @@ export class Store {
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
-  replaceVectors(rowid: number, vector: Float32Array, windows: readonly NewWindow[]): void {
-    this.s.setVector.run(toBlob(vector), rowid);
+  replaceVectors(rowid: number, vector: Float32Array, windows: readonly NewWindow[], readable = true): void {
+    this.s.setVector.run(toBlob(vector), readable ? 1 : 0, rowid);
+    this.factCache.delete(rowid);
     this.vectorCache.set(rowid, Float32Array.from(vector));
     this.deleteWindows(rowid);
     this.insertWindows(rowid, windows);

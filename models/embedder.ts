@@ -43,7 +43,30 @@ export interface DocumentEmbedding {
   vector: Float32Array;
   windows: WindowEmbedding[];
   tokens: number;
+  /**
+   * Whether the model can read the document (see MAX_UNKNOWN_SHARE, MIN_LANGUAGE_FIT). The vectors
+   * of a document it cannot read say nothing of its content: such documents all look alike.
+   */
+  readable: boolean;
 }
+
+/**
+ * Above this share of unknown tokens the model cannot read a document: a script outside its
+ * vocabulary (Korean, Hebrew, Thai, Georgian: 53-100% of their tokens) or text of emoji and
+ * symbols. Its 20 languages have 0.03% in training text.
+ */
+const MAX_UNKNOWN_SHARE = 0.3;
+
+/**
+ * A document in a language the model has no directions for is readable only when its raw vector
+ * lies this close (cosine) to one of the model's language means: Hausa, which the language
+ * detector names Tagalog or Malay, 0.90-0.97 to the Hausa mean over FLORES documents; Bulgarian
+ * 0.65 to Russian's. Greek, Vietnamese, Swedish and Indonesian news reached 0.12-0.45: their
+ * words reach the model as letters and scraps, and unrelated articles of such a language scored
+ * 0.97-0.99 with each other. The model's own languages' dev articles lie at 0.44-0.99 (median
+ * 0.70-0.90); they are not tested against it.
+ */
+const MIN_LANGUAGE_FIT = 0.5;
 
 /** Model-specific settings read from the model folder (newsdedup.json, sentence-transformers files). */
 interface ModelSettings {
@@ -85,6 +108,19 @@ export function documentText(doc: Pick<DocumentInput, 'title' | 'text'>): string
 }
 
 const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/g;
+
+/** A pooled window: its vector, its token count and how many of those are the unknown token. */
+interface Pooled {
+  vector: Float32Array;
+  tokens: number;
+  unknown: number;
+}
+
+function count(ids: readonly number[], id: number | undefined): number {
+  let n = 0;
+  if (id !== undefined) for (const x of ids) if (x === id) n++;
+  return n;
+}
 
 /**
  * Splits a document into windows on paragraph boundaries. Paragraphs shorter than `minChars` are
@@ -296,15 +332,18 @@ export class Embedder {
       const own = l.spans.map(() => pooled[k++]!);
       const sum = new Float64Array(this.dim);
       let tokens = 0;
+      let unknown = 0;
       for (const p of own) {
         for (let j = 0; j < this.dim; j++) sum[j]! += p.vector[j]! * p.tokens;
         tokens += p.tokens;
+        unknown += p.unknown;
       }
       const mean = new Float32Array(this.dim);
       for (let j = 0; j < this.dim; j++) mean[j] = tokens > 0 ? sum[j]! / tokens : 0;
-      const lang = this.centeringLanguage(mean, docs[d]!.lang);
+      const { lang, fit } = this.centeringLanguage(mean, docs[d]!.lang);
+      const readable = unknown <= MAX_UNKNOWN_SHARE * tokens && fit >= MIN_LANGUAGE_FIT;
       const windows = l.spans.map((span, w) => ({ ...span, tokens: own[w]!.tokens, vector: this.finish(Float32Array.from(own[w]!.vector), lang) }));
-      return { vector: this.finish(mean, lang), windows, tokens };
+      return { vector: this.finish(mean, lang), windows, tokens, readable };
     });
   }
 
@@ -314,17 +353,19 @@ export class Embedder {
    * does not know the language (eld names Hausa Tagalog or Malay) would otherwise leave the
    * vectors uncentred, and unrelated articles of that language then look alike (FLORES documents
    * with detected languages: pairwise precision 0.78 instead of 0.96, almost all of it Hausa).
+   * `fit`: the cosine to that nearest mean (1 for a language of the model), see MIN_LANGUAGE_FIT.
    */
-  private centeringLanguage(raw: Float32Array, lang: string | undefined): string | undefined {
+  private centeringLanguage(raw: Float32Array, lang: string | undefined): { lang: string | undefined; fit: number } {
     const means = this.settings.languageMeans;
-    if (means.size === 0 || (lang !== undefined && means.has(lang))) return lang;
+    // A model without language means (a hub model) is taken to read every language it is given.
+    if (means.size === 0 || (lang !== undefined && means.has(lang))) return { lang, fit: 1 };
     let best: string | undefined;
-    let bestCosine = -Infinity;
+    let fit = -Infinity;
     for (const [candidate, mean] of means) {
       const c = cosine(raw, mean);
-      if (c > bestCosine) [best, bestCosine] = [candidate, c];
+      if (c > fit) [best, fit] = [candidate, c];
     }
-    return best;
+    return { lang: best, fit };
   }
 
   private windowChars(): (text: string) => number {
@@ -351,13 +392,13 @@ export class Embedder {
    * on padded tokens (sorting by characters instead left 43% of a run's tokens as padding on
    * ~600-word articles); otherwise on an estimate from the characters.
    */
-  private async pooledInOrder(texts: string[]): Promise<{ vector: Float32Array; tokens: number }[]> {
+  private async pooledInOrder(texts: string[]): Promise<Pooled[]> {
     const prompted = texts.map((t) => this.settings.prompt + t);
     const fast = this.fast;
     const rows = fast ? prompted.map((t) => fast.ids(t, this.maxLength)) : undefined;
     const size = rows ? (i: number) => rows[i]!.length : (i: number) => Math.min(this.maxLength, prompted[i]!.length / 2 + 2);
     const order = texts.map((_, i) => i).sort((a, b) => size(a) - size(b));
-    const out: { vector: Float32Array; tokens: number }[] = new Array(texts.length);
+    const out: Pooled[] = new Array(texts.length);
     let i = 0;
     while (i < order.length) {
       // The longest row of the run is its last, as they are sorted.
@@ -365,7 +406,7 @@ export class Embedder {
       while (j < order.length && (j - i + 1) * size(order[j]!) <= this.maxTokensPerRun) j++;
       const run = order.slice(i, j);
       const pooled = await this.runBatch(rows ? this.padded(run.map((idx) => rows[idx]!)) : this.tokenize(run.map((idx) => prompted[idx]!)));
-      run.forEach((idx, r) => (out[idx] = pooled[r]!));
+      run.forEach((idx, r) => (out[idx] = { ...pooled[r]!, unknown: rows ? count(rows[idx]!, fast!.unknownId) : 0 }));
       i = j;
     }
     return out;

@@ -39,8 +39,11 @@ export class CachedTokenizer {
   /** Whether text is tokenized chunk by chunk (see separatesOnSpaces). */
   readonly chunked: boolean;
   private readonly wordPiece: WordPiece | undefined;
+  /** The id of the unknown token, when the vocabulary has one. */
+  readonly unknownId: number | undefined;
 
   private constructor(private readonly inner: InnerTokenizer) {
+    this.unknownId = inner.model.unk_token_id;
     this.added = inner.added_tokens.map((t) => t.content).filter((c) => c.length > 0);
     this.chunked = separatesOnSpaces(inner);
     this.wordPiece = WordPiece.of(inner.model);

@@ -89,4 +89,27 @@ describe('decideCluster', () => {
     // A translation or copy covers its original about as much as it is covered.
     expect(decideCluster({ lang: 'en' }, [joining(0.9, 0.95)], t)).not.toHaveProperty('containsOriginal');
   });
+
+  it('judges a pair the model cannot read on its words alone: a copy joins, vectors and passages do not', () => {
+    const evidence = (kind: 'near-verbatim' | 'rewrite' | 'translation') => ({
+      kind,
+      cosine: 0.99,
+      coverage: 0.99,
+      coverageMax: 0.99,
+      covered: { a: 0.99, b: 0.99 },
+      mutual: 0.99,
+      mutualMax: 0.99,
+      lengthRatio: 0.9,
+      shared: { a: kind === 'near-verbatim' ? 0.9 : 0, b: kind === 'near-verbatim' ? 0.9 : 0 },
+    });
+    // Two unrelated Korean articles: the vectors of unknown tokens are all alike.
+    const unread = (kind: 'near-verbatim' | 'rewrite' | 'translation', lang = 'ko'): Candidate => ({ ...c('k', 2, 0.99, lang), evidence: evidence(kind), lexicalOnly: true });
+    expect(decideCluster({ lang: 'ko' }, [unread('rewrite')], t)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'en' }, [unread('translation')], t)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'ko' }, [unread('near-verbatim')], t)).toMatchObject({ action: 'join', clusterId: 2 });
+    expect(decideCluster({ lang: 'ko' }, [{ ...c('x', 7, 1, 'ko', 'exact'), lexicalOnly: true }], t)).toMatchObject({ action: 'join', clusterId: 7 });
+    // Through the cluster's original too: a member's copy does not join through an unread original.
+    const viaOriginal: Candidate = { ...c('m', 3, 0.99, 'ko'), evidence: evidence('near-verbatim'), original: { articleId: 'o', score: 0.99, lang: 'ko', method: 'embedding', evidence: evidence('rewrite'), lexicalOnly: true } };
+    expect(decideCluster({ lang: 'ko' }, [viaOriginal], { ...t, original: 0.5 })).toEqual({ action: 'new' });
+  });
 });

@@ -88,3 +88,37 @@ export async function cli(args: string[], opts: { cwd: string; stdin?: string; e
 export function jsonl(rows: object[]): string {
   return `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 }
+
+/**
+ * Pairs of unrelated news texts (government measures; a cup final) in scripts the bundled model
+ * has no vocabulary for, then in languages outside its 20 written in scripts it knows.
+ */
+export const UNREAD_SCRIPTS: [{ lang: string; text: string }, { lang: string; text: string }][] = [
+  [
+    { lang: 'ko', text: '서울에서 열린 회의에서 정부는 새로운 경제 정책을 발표했다. 전문가들은 이 정책이 성장에 도움이 될 것이라고 말했다.' },
+    { lang: 'ko', text: '어제 부산에서 열린 축구 결승전에서 홈팀이 승리했다. 팬들은 밤늦게까지 거리에서 축하했다.' },
+  ],
+  [
+    { lang: 'he', text: 'הממשלה הודיעה היום על צעדים חדשים לכלכלה, כך אמר ראש הממשלה. הצעדים כוללים הפחתת מסים לעסקים קטנים.' },
+    { lang: 'he', text: 'קבוצת הכדורגל של העיר ניצחה אתמול במשחק הגמר של הגביע. האוהדים חגגו ברחובות עד שעות הלילה המאוחרות.' },
+  ],
+  [
+    { lang: 'th', text: 'รัฐบาลประกาศมาตรการใหม่สำหรับเศรษฐกิจในวันนี้ตามที่นายกรัฐมนตรีกล่าว\nนักเศรษฐศาสตร์กล่าวว่ามาตรการเหล่านี้จะช่วยกระตุ้นการลงทุนและการจ้างงานในปีหน้า' },
+    { lang: 'th', text: 'ทีมฟุตบอลของเมืองชนะการแข่งขันนัดชิงชนะเลิศถ้วยเมื่อวานนี้ แฟนบอลเฉลิมฉลองบนถนนจนดึก' },
+  ],
+];
+
+export const UNKNOWN_LANGUAGES: typeof UNREAD_SCRIPTS = [
+  [
+    { lang: 'el', text: 'Η κυβέρνηση ανακοίνωσε σήμερα νέα μέτρα για την οικονομία, σύμφωνα με τον πρωθυπουργό. Τα μέτρα περιλαμβάνουν μειώσεις φόρων.' },
+    { lang: 'el', text: 'Η ομάδα ποδοσφαίρου της πόλης κέρδισε χθες τον τελικό του κυπέλλου. Οι οπαδοί γιόρτασαν στους δρόμους μέχρι αργά το βράδυ.' },
+  ],
+  [
+    { lang: 'vi', text: 'Chính phủ hôm nay công bố các biện pháp mới cho nền kinh tế, theo lời thủ tướng. Các biện pháp bao gồm giảm thuế cho doanh nghiệp nhỏ.' },
+    { lang: 'vi', text: 'Đội bóng đá của thành phố đã giành chiến thắng trong trận chung kết cúp hôm qua. Người hâm mộ ăn mừng trên đường phố đến khuya.' },
+  ],
+  [
+    { lang: 'sv', text: 'Regeringen meddelade i dag nya åtgärder för ekonomin, enligt statsministern. Åtgärderna omfattar skattesänkningar för små företag.' },
+    { lang: 'sv', text: 'Stadens fotbollslag vann i går cupfinalen. Supportrarna firade på gatorna till sent på natten.' },
+  ],
+];

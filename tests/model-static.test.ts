@@ -8,6 +8,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { Embedder } from '../models/embedder.ts';
 import { WordPieceEncoder } from '../scripts/model/tokenize.ts';
+import { UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, '..', 'models', 'newsdedup-static-v1');
 const FLORES = join(import.meta.dirname, '..', '..', 'shared', 'data', 'benchmarks', 'flores');
@@ -103,4 +104,19 @@ describe.runIf(existsSync(join(FLORES, 'ha-en.tsv')))('a small language on FLORE
     const same = misnamed.filter((v, i) => dot(v, ha[i]!) > 0.9999).length / ha.length;
     expect(same).toBeGreaterThan(0.95);
   });
+
+  it('knows which documents it cannot read: scripts outside its vocabulary and languages it does not know', async () => {
+    const e = await Embedder.load({ modelDir: DIR });
+    const readable = async (docs: { text: string; lang: string }[]) => (await e.embedDocuments(docs)).map((d) => d.readable);
+    // Unknown tokens all through: Korean, Hebrew, Thai (the detector names them; the model has no vocabulary for them).
+    expect(await readable(UNREAD_SCRIPTS.map((a) => a[0]))).toEqual(UNREAD_SCRIPTS.map(() => false));
+    // Known letters, unknown language: its words reach the model as scraps, and unrelated articles look alike.
+    expect(await readable(UNKNOWN_LANGUAGES.map((a) => a[0]))).toEqual(UNKNOWN_LANGUAGES.map(() => false));
+    expect(await readable([{ text: 'The government announced new measures for the economy today, according to the prime minister.', lang: 'en' }])).toEqual([true]);
+    // Hausa, which the detector calls Tagalog or Malay, is read as the Hausa it is.
+    const pairs = readFileSync(join(FLORES, 'ha-en.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t')[0]!);
+    const hausa = Array.from({ length: 20 }, (_, c) => ({ text: pairs.slice(c * 12, c * 12 + 12).join('\n'), lang: c % 2 ? 'tl' : 'ms' }));
+    expect(await readable(hausa)).toEqual(hausa.map(() => true));
+  });
 });
+

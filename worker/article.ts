@@ -27,6 +27,8 @@ export interface PreparedArticle {
 export interface ArticleVectors {
   vector: Float32Array;
   windows: readonly NewWindow[];
+  /** False when the model cannot read the article: its vectors say nothing of it (models/embedder.ts). */
+  readable: boolean;
 }
 
 /** Document and window vectors of articles, each window with the fingerprint of its words and its stored (quantised) form. */
@@ -38,7 +40,8 @@ export async function embedArticles(
   const embedded = await embedder.embedDocuments(docs);
   return embedded.map((e, i) => {
     const full = documentText(docs[i]!);
-    return { vector: e.vector, windows: e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)), quantised: quantise(w.vector) })) };
+    const windows = e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)), quantised: quantise(w.vector) }));
+    return { vector: e.vector, windows, readable: e.readable };
   });
 }
 

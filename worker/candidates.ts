@@ -39,7 +39,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
   // An exact copy decides the cluster joined: the others of its cluster change nothing (only
   // other clusters may be merged in), so their evidence is not needed.
   const decided = opts.decisionOnly && out[0] ? out[0].clusterId : undefined;
-  const self = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash };
+  const self: Side = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash, readable: vectors.readable };
   const isBoilerplate = boilerplateTest(store);
   const ranks = { same: 0, cross: 0 };
   for (const n of index.search(vectors.vector, config.neighbours, opts.excludeRowid)) {
@@ -47,7 +47,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
     if (!a || a.id === article.id || a.id === exact?.id) continue;
     const relation = a.lang === article.lang ? 'same' : 'cross';
     const rank = ranks[relation]++;
-    const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding' };
+    const candidate: Candidate = { articleId: a.id, clusterId: a.clusterId, score: n.score, lang: a.lang, method: 'embedding', ...lexicalOnly(self, a) };
     if (n.score >= EVIDENCE_MIN_COSINE && rank < EVIDENCE_MAX_RANK && a.clusterId !== decided) {
       candidate.evidence = pairEvidence(self, sideOf(store, a), isBoilerplate);
     }
@@ -103,17 +103,23 @@ export function boilerplateTest(store: Store): (hash: string) => boolean {
   };
 }
 
+/** One side of a comparison, with whether the model can read it (its vectors mean something). */
+export type Side = EvidenceSide & { readable: boolean };
+
+/** A pair the model cannot read both sides of is judged on their words alone (cluster-decision.ts). */
+const lexicalOnly = (a: { readable: boolean }, b: { readable: boolean }) => (a.readable && b.readable ? {} : ({ lexicalOnly: true } as const));
+
 /** A stored article as one side of a comparison. */
-export function storedSide(store: Store, rowid: number): EvidenceSide {
+export function storedSide(store: Store, rowid: number): Side {
   return sideOf(store, store.neighbour(rowid)!);
 }
 
-function sideOf(store: Store, a: NeighbourArticle): EvidenceSide {
-  return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash };
+function sideOf(store: Store, a: NeighbourArticle): Side {
+  return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash, readable: a.readable };
 }
 
 /** An article's evidence against a stored one that is not among its neighbours. */
-export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float32Array, rowid: number, isBoilerplate: (hash: string) => boolean): OriginalEvidence {
+export function evidenceAgainst(ctx: Context, self: Side, vector: Float32Array, rowid: number, isBoilerplate: (hash: string) => boolean): OriginalEvidence {
   const other = ctx.store.neighbour(rowid)!;
   return {
     articleId: other.id,
@@ -121,6 +127,7 @@ export function evidenceAgainst(ctx: Context, self: EvidenceSide, vector: Float3
     lang: other.lang,
     method: 'embedding',
     evidence: pairEvidence(self, sideOf(ctx.store, other), isBoilerplate),
+    ...lexicalOnly(self, other),
   };
 }
 

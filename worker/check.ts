@@ -48,7 +48,8 @@ export interface CheckMatch {
 }
 
 export interface CheckReport {
-  article: { id: string; title: string | null; lang: string; windows: number; tokens: number };
+  /** `readable` false: the model cannot read the draft, and only copies of it are found (models/embedder.ts). */
+  article: { id: string; title: string | null; lang: string; windows: number; tokens: number; readable: boolean };
   verdict: 'original' | 'duplicate';
   decision: Decision;
   matches: CheckMatch[];
@@ -86,11 +87,13 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
     const crossLanguage = stored.lang !== article.lang;
     const windows = store.windowsOf(stored.rowid);
     const storedText = documentText({ title: stored.title ?? undefined, text: stored.text });
-    const alignment = alignPassages(
+    const aligned = alignPassages(
       doc!.windows.map((w) => w.vector),
       windows.map((w) => w.vector),
       thresholds.passage,
     );
+    // Where the model cannot read one side, passages correspond only word for word.
+    const pairs = c.lexicalOnly ? aligned.pairs.filter((p) => doc!.windows[p.a]!.hash === windows[p.b]!.hash) : aligned.pairs;
     return {
       id: stored.id,
       title: stored.title ?? null,
@@ -107,10 +110,10 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       earlier:
         article.publishedAt && stored.publishedAt ? (article.publishedAt < stored.publishedAt ? 'draft' : 'stored') : 'unknown',
       coverage: {
-        draft: `${alignment.pairs.length} of ${doc!.windows.length}`,
-        stored: `${alignment.pairs.length} of ${windows.length}`,
+        draft: `${pairs.length} of ${doc!.windows.length}`,
+        stored: `${pairs.length} of ${windows.length}`,
       },
-      passages: alignment.pairs.map((p) => {
+      passages: pairs.map((p) => {
         const a = doc!.windows[p.a]!;
         const b = windows[p.b]!;
         return {
@@ -122,7 +125,14 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
     };
   });
   return {
-    article: { id: article.id, title: article.title, lang: article.lang, windows: doc!.windows.length, tokens: doc!.windows.reduce((n, w) => n + w.tokens, 0) },
+    article: {
+      id: article.id,
+      title: article.title,
+      lang: article.lang,
+      windows: doc!.windows.length,
+      tokens: doc!.windows.reduce((n, w) => n + w.tokens, 0),
+      readable: doc!.readable,
+    },
     verdict: decision.action === 'new' ? 'original' : 'duplicate',
     decision,
     matches,

@@ -25,6 +25,11 @@ export interface Candidate {
   /** Passage and fingerprint evidence, when it was gathered for this neighbour. */
   evidence?: PairEvidence;
   /**
+   * The model cannot read one of the two articles (a script or language it does not know): their
+   * vectors and passage similarities say nothing, and only a copy (exact, near-verbatim) counts.
+   */
+  lexicalOnly?: true;
+  /**
    * The article's evidence against the original of this neighbour's cluster (the neighbour's own
    * when it is that original), when known.
    */
@@ -35,8 +40,8 @@ export interface Candidate {
 export type OriginalEvidence = Omit<Candidate, 'clusterId' | 'original'>;
 
 /** A candidate's own evidence, as the evidence against its cluster's original when it is that original. */
-export function asOriginal({ articleId, score, lang, method, evidence }: Candidate): OriginalEvidence {
-  return { articleId, score, lang, method, evidence };
+export function asOriginal({ articleId, score, lang, method, evidence, lexicalOnly }: Candidate): OriginalEvidence {
+  return { articleId, score, lang, method, evidence, ...(lexicalOnly && { lexicalOnly }) };
 }
 
 export interface ScoredCandidate extends Candidate {
@@ -76,6 +81,7 @@ const CONTAINS_MARGIN = 0.15;
 
 function score(articleLang: string, c: OriginalEvidence, t: Pick<Thresholds, 'verifier'>): number {
   if (c.method === 'exact') return 1;
+  if (c.lexicalOnly && c.evidence?.kind !== 'near-verbatim') return 0;
   // Uncalibrated, the plain cosine is all there is. Calibrated, a neighbour without evidence (too
   // far down the list to be examined) cannot qualify: its cosine is on another scale.
   if (!t.verifier) return c.score;
