@@ -112,4 +112,19 @@ describe('decideCluster', () => {
     const viaOriginal: Candidate = { ...c('m', 3, 0.99, 'ko'), evidence: evidence('near-verbatim'), original: { articleId: 'o', score: 0.99, lang: 'ko', method: 'embedding', evidence: evidence('rewrite'), lexicalOnly: true } };
     expect(decideCluster({ lang: 'ko' }, [viaOriginal], { ...t, original: 0.5 })).toEqual({ action: 'new' });
   });
+
+  it('takes two same-language articles whose numbers mostly differ for two reports, not one story', () => {
+    const withNumbers = (lang: string, kind: 'rewrite' | 'near-verbatim' | 'translation', anchorOverlap: number, anchorCount = 4): Candidate => ({
+      ...c('r', 2, 0.99, lang),
+      evidence: { kind, cosine: 0.99, coverage: 0.95, coverageMax: 0.95, covered: { a: 0.95, b: 0.95 }, mutual: 0.9, mutualMax: 0.9, lengthRatio: 1, shared: { a: 0, b: 0 }, anchorOverlap, anchorCount },
+    });
+    // Yesterday's and today's currency rates: the same template, other figures.
+    expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'rewrite', 0)], t)).toEqual({ action: 'new' });
+    // A rewrite that keeps a quarter of the numbers or more, or gives fewer than three, is judged as before.
+    expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'rewrite', 0.25)], t)).toMatchObject({ action: 'join' });
+    expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'rewrite', 0, 2)], t)).toMatchObject({ action: 'join' });
+    // Translations write numbers their own way; a near-verbatim copy is a copy whatever its figures.
+    expect(decideCluster({ lang: 'fr' }, [withNumbers('en', 'translation', 0)], t)).toMatchObject({ action: 'join' });
+    expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'near-verbatim', 0)], t)).toMatchObject({ action: 'join' });
+  });
 });

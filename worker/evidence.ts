@@ -58,6 +58,8 @@ export interface PairEvidence {
   /** Shingle Jaccard estimate (same language only). */
   jaccard?: number;
   anchorOverlap?: number;
+  /** How many numbers the side with fewer gives (what `anchorOverlap` is a share of). */
+  anchorCount?: number;
 }
 
 /**
@@ -227,6 +229,6 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
     shared: { a: ta ? sharedA / ta : 0, b: tb ? sharedB / tb : 0 },
     ...(setAside && { sharedSetAside: true }),
     ...(jac !== undefined && { jaccard: jac }),
-    ...(anchors !== undefined && { anchorOverlap: anchors }),
+    ...(anchors !== undefined && { anchorOverlap: anchors, anchorCount: Math.min(a.anchors.length, b.anchors.length) }),
   };
 }

@@ -8,6 +8,7 @@ import type { PairEvidence } from './evidence.ts';
 // Numeric anchors are reported as evidence but not used here: on dev they looked decisive (human
 // translations keep every number), yet rewrites and spun copies change numbers, and a verifier
 // leaning on them rejected the seed translation outright. Without them dev F1 was higher, too.
+// (The decision does use them for one narrow case: see differentNumbers in cluster-decision.ts.)
 // The cosine is the content cosine of the evidence (boilerplate left out), not the document's.
 // The mutual shares became similarity-weighted (evidence.ts): weights fitted for the unweighted
 // ones ('mutual', 'mutualMax') are refused by name. Whether a neighbour was the nearest of its
