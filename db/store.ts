@@ -104,6 +104,7 @@ interface ArticleRow {
   cluster_id: number;
   minhash: Buffer | null;
   anchors: string;
+  readable: number;
 }
 
 export function toBlob(v: Float32Array): Buffer {
@@ -134,6 +135,7 @@ function toArticle(r: ArticleRow): StoredArticle {
     clusterId: r.cluster_id,
     minhash: decodeMinhash(r.minhash),
     anchors: JSON.parse(r.anchors) as string[],
+    readable: r.readable === 1,
   };
 }
 
@@ -152,7 +154,7 @@ const MATCH_QUERY = `SELECT m.article_id AS articleId, m.matched_id AS matchedId
                             m.coverage, m.decision, coalesce(m.created_at < a.ingested_at, 0) AS earlierVersion
                      FROM matches m LEFT JOIN articles a ON a.id = m.matched_id`;
 
-const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors';
+const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors, readable';
 
 /**
  * What is decoded of this many recently read or written articles stays in memory: each new
@@ -400,7 +402,7 @@ export class Store {
     if (clusterId === undefined) return undefined;
     let facts = this.factCache.get(rowid);
     if (!facts) {
-      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors'> & { readable: number };
+      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors' | 'readable'>;
       facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[], readable: r.readable === 1 };
       this.factCache.set(rowid, facts);
     }
