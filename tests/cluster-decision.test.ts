@@ -61,11 +61,13 @@ describe('decideCluster', () => {
     expect(decideCluster({ lang: 'en' }, [{ ...c('b', 4, 1, 'en', 'exact'), original: viaMember(0.1).original }], guarded)).toMatchObject({ action: 'join' });
   });
 
-  it('merges a second cluster only with evidence against its original too', () => {
+  it('merges a second cluster only with evidence against its original that clears the merge bar too', () => {
     const guarded: Thresholds = { ...t, original: 0.3 };
     const other = (originalScore: number): Candidate => ({ ...c('y', 2, 0.97), original: { articleId: 'x', score: originalScore, lang: 'en', method: 'embedding' } });
     expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.2)], guarded)).toMatchObject({ action: 'join', clusterId: 5 });
-    expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.5)], guarded)).toMatchObject({ action: 'merge', clusterId: 2, mergeFrom: [5] });
+    // Enough to join cluster 2 through y (0.5 against its original, bar 0.3), not to fuse it with 5 (bar 0.95).
+    expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.5)], guarded)).toEqual({ action: 'join', clusterId: 5, evidence: [v(c('a', 5, 0.98))] });
+    expect(decideCluster({ lang: 'en' }, [c('a', 5, 0.98), other(0.96)], guarded)).toMatchObject({ action: 'merge', clusterId: 2, mergeFrom: [5] });
   });
 
   it('says when the article contains the original it joins (a full version after its cut)', () => {
