@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { fromInt8Blob, type Quantised, quantise } from './int8.ts';
 import { migrate } from './migrate.ts';
+import type { Reading } from '../models/embedder.ts';
 
 export interface ArticleInput {
   id: string;
@@ -18,8 +19,8 @@ export interface ArticleInput {
   minhash?: Uint32Array | null;
   /** Numbers and other language-independent anchors. */
   anchors?: string[];
-  /** False when the model cannot read the article (its vectors say nothing of it); default true. */
-  readable?: boolean;
+  /** How the model that built its vectors reads the article (models/embedder.ts); default native. */
+  reading?: Reading;
 }
 
 export interface StoredArticle extends ArticleInput {
@@ -29,7 +30,7 @@ export interface StoredArticle extends ArticleInput {
 }
 
 /** What the cluster decision needs of a stored neighbour (no text: reading it is most of the cost). */
-export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'> & { readable: boolean };
+export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'> & { reading: Reading };
 
 export interface StoredWindow {
   idx: number;
@@ -104,7 +105,7 @@ interface ArticleRow {
   cluster_id: number;
   minhash: Buffer | null;
   anchors: string;
-  readable: number;
+  reading: Reading;
 }
 
 export function toBlob(v: Float32Array): Buffer {
@@ -135,7 +136,7 @@ function toArticle(r: ArticleRow): StoredArticle {
     clusterId: r.cluster_id,
     minhash: decodeMinhash(r.minhash),
     anchors: JSON.parse(r.anchors) as string[],
-    readable: r.readable === 1,
+    reading: r.reading,
   };
 }
 
@@ -154,7 +155,7 @@ const MATCH_QUERY = `SELECT m.article_id AS articleId, m.matched_id AS matchedId
                             m.coverage, m.decision, coalesce(m.created_at < a.ingested_at, 0) AS earlierVersion
                      FROM matches m LEFT JOIN articles a ON a.id = m.matched_id`;
 
-const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors, readable';
+const ARTICLE_COLS = 'rowid, id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, minhash, anchors, reading';
 
 /**
  * What is decoded of this many recently read or written articles stays in memory: each new
@@ -238,17 +239,17 @@ export class Store {
       articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
       clusterOf: p('SELECT cluster_id FROM articles WHERE rowid = ?').pluck(),
-      neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors, readable FROM articles WHERE rowid = ?'),
+      neighbourFacts: p('SELECT rowid, id, lang, minhash, anchors, reading FROM articles WHERE rowid = ?'),
       articleByHash: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE content_hash = ? ORDER BY rowid LIMIT 1`),
       vectorOf: p('SELECT vector FROM articles WHERE rowid = ?'),
       lastRowid: p('SELECT max(rowid) FROM articles').pluck(),
-      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors, readable)
-                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors, @readable)`),
+      insertArticle: p(`INSERT INTO articles (id, source, url, title, lang, published_at, ingested_at, content_hash, text, cluster_id, vector, minhash, anchors, reading)
+                        VALUES (@id, @source, @url, @title, @lang, @publishedAt, @ingestedAt, @contentHash, @text, @clusterId, @vector, @minhash, @anchors, @reading)`),
       updateArticle: p(`UPDATE articles SET source = @source, url = @url, title = @title, lang = @lang, published_at = @publishedAt,
                         ingested_at = @ingestedAt, content_hash = @contentHash, text = @text, cluster_id = @clusterId, vector = @vector,
-                        minhash = @minhash, anchors = @anchors, readable = @readable
+                        minhash = @minhash, anchors = @anchors, reading = @reading
                         WHERE rowid = @rowid`),
-      setVector: p('UPDATE articles SET vector = ?, readable = ? WHERE rowid = ?'),
+      setVector: p('UPDATE articles SET vector = ?, reading = ? WHERE rowid = ?'),
       deleteWindows: p('DELETE FROM windows WHERE article_rowid = ?'),
       insertWindow: p('INSERT INTO windows (article_rowid, idx, start, end, tokens, hash, vector, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, 1)'),
       windowsOf: p('SELECT idx, start, end, tokens, hash, vector, encoding FROM windows WHERE article_rowid = ? ORDER BY idx'),
@@ -402,8 +403,8 @@ export class Store {
     if (clusterId === undefined) return undefined;
     let facts = this.factCache.get(rowid);
     if (!facts) {
-      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors' | 'readable'>;
-      facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[], readable: r.readable === 1 };
+      const r = this.s.neighbourFacts.get(rowid) as Pick<ArticleRow, 'rowid' | 'id' | 'lang' | 'minhash' | 'anchors' | 'reading'>;
+      facts = { rowid: r.rowid, id: r.id, lang: r.lang, minhash: decodeMinhash(r.minhash), anchors: JSON.parse(r.anchors) as string[], reading: r.reading };
       this.factCache.set(rowid, facts);
     }
     return { ...facts, clusterId };
@@ -468,7 +469,7 @@ export class Store {
       vector: toBlob(vector),
       minhash: a.minhash ? Buffer.from(a.minhash.buffer, a.minhash.byteOffset, a.minhash.byteLength) : null,
       anchors: JSON.stringify(a.anchors ?? []),
-      readable: a.readable === false ? 0 : 1,
+      reading: a.reading ?? 'native',
     };
     if (rowid === undefined) {
       rowid = Number(this.s.insertArticle.run(row).lastInsertRowid);
@@ -531,8 +532,8 @@ export class Store {
   }
 
   /** Replaces an article's vectors (re-embedding), leaving everything else as it is. */
-  replaceVectors(rowid: number, vector: Float32Array, windows: readonly NewWindow[], readable = true): void {
-    this.s.setVector.run(toBlob(vector), readable ? 1 : 0, rowid);
+  replaceVectors(rowid: number, vector: Float32Array, windows: readonly NewWindow[], reading: Reading = 'native'): void {
+    this.s.setVector.run(toBlob(vector), reading, rowid);
     this.factCache.delete(rowid);
     this.vectorCache.set(rowid, Float32Array.from(vector));
     this.deleteWindows(rowid);

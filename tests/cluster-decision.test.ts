@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lexicalOnly } from '../worker/candidates.ts';
 import { type Candidate, decideCluster, type Thresholds } from '../worker/cluster-decision.ts';
 
 const t: Thresholds = { sameLanguage: 0.9, crossLanguage: 0.8, merge: 0.95 };
@@ -128,5 +129,15 @@ describe('decideCluster', () => {
     // Translations write numbers their own way; a near-verbatim copy is a copy whatever its figures.
     expect(decideCluster({ lang: 'fr' }, [withNumbers('en', 'translation', 0)], t)).toMatchObject({ action: 'join' });
     expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'near-verbatim', 0)], t)).toMatchObject({ action: 'join' });
+  });
+
+  it('judges a pair on its words alone when the model cannot read a side, or reads both only through another language', () => {
+    const side = (reading: 'native' | 'near' | 'none') => ({ reading });
+    expect(lexicalOnly(side('native'), side('native'))).toEqual({});
+    // Bulgarian against Spanish: the Spanish side anchors the comparison.
+    expect(lexicalOnly(side('near'), side('native'))).toEqual({});
+    // Two Serbian (or a Danish and a Swedish) articles keep their own language's traits, which the model cannot take out.
+    expect(lexicalOnly(side('near'), side('near'))).toEqual({ lexicalOnly: true });
+    expect(lexicalOnly(side('none'), side('native'))).toEqual({ lexicalOnly: true });
   });
 });

@@ -122,3 +122,9 @@ export const UNKNOWN_LANGUAGES: typeof UNREAD_SCRIPTS = [
     { lang: 'sv', text: 'Stadens fotbollslag vann i går cupfinalen. Supportrarna firade på gatorna till sent på natten.' },
   ],
 ];
+
+/** Two unrelated news texts in a language outside the model's 20 that lies near one of them (Bulgarian, near Russian). */
+export const NEAR_LANGUAGE = [
+  { lang: 'bg', text: 'Правителството обяви днес нови мерки за икономиката, каза министър-председателят. Мерките включват намаляване на данъците за малкия бизнес и инвестиции в инфраструктурата.' },
+  { lang: 'bg', text: 'Футболният отбор на града спечели вчера финала за купата. Феновете празнуваха по улиците до късно през нощта.' },
+];

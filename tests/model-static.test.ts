@@ -8,7 +8,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { Embedder } from '../models/embedder.ts';
 import { WordPieceEncoder } from '../scripts/model/tokenize.ts';
-import { UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
+import { NEAR_LANGUAGE, UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, '..', 'models', 'newsdedup-static-v1');
 const FLORES = join(import.meta.dirname, '..', '..', 'shared', 'data', 'benchmarks', 'flores');
@@ -105,18 +105,20 @@ describe.runIf(existsSync(join(FLORES, 'ha-en.tsv')))('a small language on FLORE
     expect(same).toBeGreaterThan(0.95);
   });
 
-  it('knows which documents it cannot read: scripts outside its vocabulary and languages it does not know', async () => {
+  it('says how it reads a document: natively, through a language it knows, or not at all', async () => {
     const e = await Embedder.load({ modelDir: DIR });
-    const readable = async (docs: { text: string; lang: string }[]) => (await e.embedDocuments(docs)).map((d) => d.readable);
+    const reading = async (docs: { text: string; lang: string }[]) => (await e.embedDocuments(docs)).map((d) => d.reading);
     // Unknown tokens all through: Korean, Hebrew, Thai (the detector names them; the model has no vocabulary for them).
-    expect(await readable(UNREAD_SCRIPTS.map((a) => a[0]))).toEqual(UNREAD_SCRIPTS.map(() => false));
+    expect(await reading(UNREAD_SCRIPTS.flat())).toEqual(UNREAD_SCRIPTS.flat().map(() => 'none'));
     // Known letters, unknown language: its words reach the model as scraps, and unrelated articles look alike.
-    expect(await readable(UNKNOWN_LANGUAGES.map((a) => a[0]))).toEqual(UNKNOWN_LANGUAGES.map(() => false));
-    expect(await readable([{ text: 'The government announced new measures for the economy today, according to the prime minister.', lang: 'en' }])).toEqual([true]);
+    expect(await reading(UNKNOWN_LANGUAGES.flat())).toEqual(UNKNOWN_LANGUAGES.flat().map(() => 'none'));
+    // Bulgarian lies near Russian (cosine 0.65-0.66 to its mean): read through it.
+    expect(await reading(NEAR_LANGUAGE)).toEqual(['near', 'near']);
+    expect(await reading([{ text: 'The government announced new measures for the economy today, according to the prime minister.', lang: 'en' }])).toEqual(['native']);
     // Hausa, which the detector calls Tagalog or Malay, is read as the Hausa it is.
     const pairs = readFileSync(join(FLORES, 'ha-en.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t')[0]!);
     const hausa = Array.from({ length: 20 }, (_, c) => ({ text: pairs.slice(c * 12, c * 12 + 12).join('\n'), lang: c % 2 ? 'tl' : 'ms' }));
-    expect(await readable(hausa)).toEqual(hausa.map(() => true));
+    expect(await reading(hausa)).toEqual(hausa.map(() => 'native'));
   });
 });
 

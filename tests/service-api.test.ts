@@ -66,7 +66,7 @@ describe('intake', () => {
     await worker.runner.whenDrained();
     const a = await req('GET', '/articles/000_dfad1a769eb878c2');
     expect(a.status).toBe(200);
-    expect(a.json).toMatchObject({ status: 'stored', article: { id: '000_dfad1a769eb878c2', lang: 'en', readable: true }, cluster: { size: 1 }, job: { status: 'done', outcome: { status: 'created' } } });
+    expect(a.json).toMatchObject({ status: 'stored', article: { id: '000_dfad1a769eb878c2', lang: 'en', reading: 'native' }, cluster: { size: 1 }, job: { status: 'done', outcome: { status: 'created' } } });
   });
 
   it('accepts an array and NDJSON; the English rewrite joins the original', async () => {

@@ -3,7 +3,7 @@
 // runs on any thread (worker/article-workers.ts).
 import { quantise } from '../db/int8.ts';
 import type { NewWindow } from '../db/store.ts';
-import { documentText, type Embedder } from '../models/embedder.ts';
+import { documentText, type Embedder, type Reading } from '../models/embedder.ts';
 import { InputError } from './errors.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
 import type { RawArticle } from './input.ts';
@@ -27,8 +27,8 @@ export interface PreparedArticle {
 export interface ArticleVectors {
   vector: Float32Array;
   windows: readonly NewWindow[];
-  /** False when the model cannot read the article: its vectors say nothing of it (models/embedder.ts). */
-  readable: boolean;
+  /** How the model reads the article (models/embedder.ts). */
+  reading: Reading;
 }
 
 /** Document and window vectors of articles, each window with the fingerprint of its words and its stored (quantised) form. */
@@ -41,7 +41,7 @@ export async function embedArticles(
   return embedded.map((e, i) => {
     const full = documentText(docs[i]!);
     const windows = e.windows.map((w) => ({ ...w, hash: windowHash(full.slice(w.start, w.end)), quantised: quantise(w.vector) }));
-    return { vector: e.vector, windows, readable: e.readable };
+    return { vector: e.vector, windows, reading: e.reading };
   });
 }
 

@@ -7,6 +7,7 @@ import type { NeighbourArticle, Store } from '../db/store.ts';
 import { type EvidenceSide, pairEvidence } from './evidence.ts';
 import { dot } from './passages.ts';
 import type { ArticleVectors, PreparedArticle } from './article.ts';
+import type { Reading } from '../models/embedder.ts';
 
 /** A window fingerprint found in this many stored articles is boilerplate (footers, disclaimers, bios). */
 export const BOILERPLATE_ARTICLES = 5;
@@ -39,7 +40,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
   // An exact copy decides the cluster joined: the others of its cluster change nothing (only
   // other clusters may be merged in), so their evidence is not needed.
   const decided = opts.decisionOnly && out[0] ? out[0].clusterId : undefined;
-  const self: Side = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash, readable: vectors.readable };
+  const self: Side = { lang: article.lang, windows: vectors.windows, anchors: article.anchors, minhash: article.minhash, reading: vectors.reading };
   const isBoilerplate = boilerplateTest(store);
   const ranks = { same: 0, cross: 0 };
   for (const n of index.search(vectors.vector, config.neighbours, opts.excludeRowid)) {
@@ -103,11 +104,15 @@ export function boilerplateTest(store: Store): (hash: string) => boolean {
   };
 }
 
-/** One side of a comparison, with whether the model can read it (its vectors mean something). */
-export type Side = EvidenceSide & { readable: boolean };
+/** One side of a comparison, with how the model reads it (models/embedder.ts). */
+export type Side = EvidenceSide & { reading: Reading };
 
-/** A pair the model cannot read both sides of is judged on their words alone (cluster-decision.ts). */
-const lexicalOnly = (a: { readable: boolean }, b: { readable: boolean }) => (a.readable && b.readable ? {} : ({ lexicalOnly: true } as const));
+/**
+ * A pair is judged on its words alone (cluster-decision.ts) when the model cannot read one side,
+ * or reads both only through another language, which leaves them looking alike.
+ */
+export const lexicalOnly = (a: { reading: Reading }, b: { reading: Reading }) =>
+  a.reading === 'none' || b.reading === 'none' || (a.reading === 'near' && b.reading === 'near') ? ({ lexicalOnly: true } as const) : {};
 
 /** A stored article as one side of a comparison. */
 export function storedSide(store: Store, rowid: number): Side {
@@ -115,7 +120,7 @@ export function storedSide(store: Store, rowid: number): Side {
 }
 
 function sideOf(store: Store, a: NeighbourArticle): Side {
-  return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash, readable: a.readable };
+  return { lang: a.lang, windows: store.windowsOf(a.rowid), anchors: a.anchors ?? [], minhash: a.minhash, reading: a.reading };
 }
 
 /** An article's evidence against a stored one that is not among its neighbours. */

@@ -1,5 +1,5 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
-import { documentText } from '../models/embedder.ts';
+import { documentText, type Reading } from '../models/embedder.ts';
 import { type Decision, decideCluster, matchesOriginal, type ScoredCandidate, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { PairEvidence } from './evidence.ts';
@@ -48,8 +48,8 @@ export interface CheckMatch {
 }
 
 export interface CheckReport {
-  /** `readable` false: the model cannot read the draft, and only copies of it are found (models/embedder.ts). */
-  article: { id: string; title: string | null; lang: string; windows: number; tokens: number; readable: boolean };
+  /** `reading`: how the model reads the draft; `none`: only copies of it are found (models/embedder.ts). */
+  article: { id: string; title: string | null; lang: string; windows: number; tokens: number; reading: Reading };
   verdict: 'original' | 'duplicate';
   decision: Decision;
   matches: CheckMatch[];
@@ -131,7 +131,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
       lang: article.lang,
       windows: doc!.windows.length,
       tokens: doc!.windows.reduce((n, w) => n + w.tokens, 0),
-      readable: doc!.readable,
+      reading: doc!.reading,
     },
     verdict: decision.action === 'new' ? 'original' : 'duplicate',
     decision,

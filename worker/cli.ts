@@ -135,7 +135,8 @@ const RESEMBLING_PASSAGES = 3;
 function printCheck(r: CheckReport, io: CliIo): void {
   const a = r.article;
   io.stdout.write(`${a.id} [${a.lang}] ${a.title ?? ''}\n`);
-  if (!a.readable) io.stdout.write(`note: the model cannot read this draft (its script or language, ${a.lang}, is not one it knows): only exact and near-verbatim copies are found\n`);
+  if (a.reading === 'none') io.stdout.write(`note: the model cannot read this draft (its script or language, ${a.lang}, is not one it knows): only exact and near-verbatim copies are found\n`);
+  if (a.reading === 'near') io.stdout.write(`note: the model reads this draft's language (${a.lang}) only through a language it knows: against articles in other languages it reads, translations are found; against others like it, only copies\n`);
   if (r.decision.action === 'new') {
     io.stdout.write('verdict: original (no stored article is a copy or translation of it)\n');
     // A spun rewrite can score like another article on the same event (the decision keeps them

@@ -179,7 +179,7 @@ export class Pipeline {
       const same = store.articleByHash(article.contentHash);
       if (same && same.rowid <= lastVisible && same.title === article.title) {
         const vector = store.vectorOf(same.rowid)!;
-        reused.set(i, { article, vector, windows: store.windowsForCopy(same.rowid), readable: store.neighbour(same.rowid)!.readable });
+        reused.set(i, { article, vector, windows: store.windowsForCopy(same.rowid), reading: store.neighbour(same.rowid)!.reading });
       } else toEmbed.push(article);
     });
     const docs = toEmbed.length > 0 ? await workers.embed(toEmbed) : [];
@@ -225,7 +225,7 @@ export class Pipeline {
     if (decision.action === 'merge') {
       for (const from of decision.mergeFrom) touched.merged(clusterId, from, store.mergeCluster(clusterId, from));
     }
-    const rowid = store.writeArticle({ ...article, readable: e.readable }, clusterId, e.vector, e.windows, existing?.rowid);
+    const rowid = store.writeArticle({ ...article, reading: e.reading }, clusterId, e.vector, e.windows, existing?.rowid);
     this.keepOriginal(decision, clusterId, rowid, article.publishedAt, touched);
     if (decision.action !== 'new') {
       for (const ev of decision.evidence) {

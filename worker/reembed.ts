@@ -9,7 +9,7 @@ export async function reembedAll(ctx: Context, batchSize = ctx.config.batchSize)
   for (let i = 0; i < rowids.length; i += batchSize) {
     const articles = rowids.slice(i, i + batchSize).map((r) => store.articleByRowid(r)!);
     const docs = await embedArticles(embedder, articles);
-    store.transaction(() => articles.forEach((a, k) => store.replaceVectors(a.rowid, docs[k]!.vector, docs[k]!.windows, docs[k]!.readable)));
+    store.transaction(() => articles.forEach((a, k) => store.replaceVectors(a.rowid, docs[k]!.vector, docs[k]!.windows, docs[k]!.reading)));
     log.debug({ done: Math.min(i + batchSize, rowids.length), of: rowids.length }, 're-embedding');
   }
   store.transaction(() => {
