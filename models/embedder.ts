@@ -132,7 +132,7 @@ interface Pooled {
   unknown: number;
 }
 
-function count(ids: readonly number[], id: number | undefined): number {
+function occurrences(ids: readonly number[], id: number | undefined): number {
   let n = 0;
   if (id !== undefined) for (const x of ids) if (x === id) n++;
   return n;
@@ -422,7 +422,7 @@ export class Embedder {
       while (j < order.length && (j - i + 1) * size(order[j]!) <= this.maxTokensPerRun) j++;
       const run = order.slice(i, j);
       const pooled = await this.runBatch(rows ? this.padded(run.map((idx) => rows[idx]!)) : this.tokenize(run.map((idx) => prompted[idx]!)));
-      run.forEach((idx, r) => (out[idx] = { ...pooled[r]!, unknown: rows ? count(rows[idx]!, fast!.unknownId) : 0 }));
+      run.forEach((idx, r) => (out[idx] = { ...pooled[r]!, unknown: rows ? occurrences(rows[idx]!, fast!.unknownId) : 0 }));
       i = j;
     }
     return out;

@@ -25,8 +25,9 @@ export interface Candidate {
   /** Passage and fingerprint evidence, when it was gathered for this neighbour. */
   evidence?: PairEvidence;
   /**
-   * The model cannot read one of the two articles (a script or language it does not know): their
-   * vectors and passage similarities say nothing, and only a copy (exact, near-verbatim) counts.
+   * The model cannot read one of the two articles (a script or language it does not know), or
+   * reads both only through another language (candidates.ts, lexicalOnly): their vectors and
+   * passage similarities say nothing, and only a copy (exact, near-verbatim) counts.
    */
   lexicalOnly?: true;
   /**
