@@ -144,6 +144,12 @@ function showResult(report) {
     verdict.textContent = `Not original: it matches ${qualifying.length} stored article${qualifying.length === 1 ? '' : 's'}.`;
     verdict.className = 'verdict duplicate-verdict';
   }
+  // The model's reading of the draft bounds what the verdict can say (models/embedder.ts).
+  const reading = {
+    none: ' The model cannot read this language or script: only exact and near-verbatim copies were looked for.',
+    near: ' The model reads this language only through a neighbouring one: against articles in the same language, only copies were looked for.',
+  }[report.article.reading];
+  if (reading) verdict.textContent += reading;
   const o = report.original;
   $('original').replaceChildren(
     ...(o ? ['Likely original: ', el('strong', {}, o.title || o.id), ` (${langName(o.lang)}, id ${o.id}${o.publishedAt ? `, published ${date(o.publishedAt)}` : ''})`] : []),
