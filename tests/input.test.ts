@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArticle } from '../worker/article.ts';
-import { articleFromJson, plainTextDraft } from '../worker/input.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { articleFromJson, plainTextDraft, readInputs } from '../worker/input.ts';
+import { countArticles } from '../worker/service/progress-bar.ts';
+import { tempDir } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
@@ -67,5 +72,39 @@ describe('plain-text drafts (check on stdin, POST /check)', () => {
     expect(plainTextDraft('Storm hits coast')).toEqual({ title: 'Storm hits coast', text: 'Storm hits coast' });
     expect(plainTextDraft('Storm hits coast\n   \n\t')).toEqual({ title: 'Storm hits coast', text: 'Storm hits coast' });
     expect(plainTextDraft(' \n\t\n')).toBeUndefined();
+  });
+});
+
+describe('gzip-compressed input', () => {
+  it('reads .jsonl.gz, .json.gz and .txt.gz as their uncompressed forms, in a folder too', async () => {
+    const dir = tempDir();
+    const line = (id: string) => JSON.stringify({ id, title: `Title ${id}`, text: `Text of ${id}.` });
+    writeFileSync(join(dir, 'a.jsonl.gz'), gzipSync(`${line('a1')}\n\n${line('a2')}\n`));
+    writeFileSync(join(dir, 'b.json.gz'), gzipSync(`[${line('b1')}]`));
+    writeFileSync(join(dir, 'c.txt.gz'), gzipSync('Headline of c\nBody of c.\n'));
+    writeFileSync(join(dir, 'notes.gz'), gzipSync('not an article'));
+    const items = [];
+    for await (const item of readInputs([dir])) items.push(item);
+    expect(items.map((i) => (i.ok ? [i.article.id, i.article.origin.line ?? null] : i.error.message))).toEqual([
+      ['a1', 1],
+      ['a2', 3],
+      ['b1', null],
+      ['c', null],
+    ]);
+    // The progress bar cannot count a compressed file's articles without decompressing it: no total.
+    expect(countArticles([dir])).toBeUndefined();
+  });
+
+  it('reports a corrupt or cut-short compressed file by name, after the articles read before the damage', async () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: `n${i}`, text: `Article number ${i} about ${i * 7919} things.` })).join('\n');
+    const gz = gzipSync(lines);
+    writeFileSync(join(dir, 'cut.jsonl.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
+    writeFileSync(join(dir, 'garbage.json.gz'), 'plain text, not gzip');
+    const items = [];
+    for await (const item of readInputs([join(dir, 'cut.jsonl.gz'), join(dir, 'garbage.json.gz')])) items.push(item);
+    const errors = items.filter((i) => !i.ok).map((i) => (i.ok ? '' : i.error.message));
+    expect(items.filter((i) => i.ok).length).toBeGreaterThan(100);
+    expect(errors).toEqual([expect.stringMatching(/cut\.jsonl\.gz:\d+: not a valid gzip file, or one cut short$/), expect.stringMatching(/garbage\.json\.gz: not a valid gzip file$/)]);
   });
 });

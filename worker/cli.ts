@@ -8,7 +8,7 @@ import { type Config, loadConfig } from './config.ts';
 import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
-import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_EXTENSIONS } from './input.ts';
+import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_FILES } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { IngestSummary, Progress } from './pipeline.ts';
 import type { relationsToOriginal } from './original.ts';
@@ -192,7 +192,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   withCommon(
     program
       .command('ingest')
-      .description('ingest articles from .jsonl/.ndjson, .json, .txt/.md files, directories (recursively) or - (JSON lines on stdin), and print the clusters they touched')
+      .description('ingest articles from .jsonl/.ndjson, .json, .txt/.md files (each also as .gz), directories (recursively) or - (JSON lines on stdin), and print the clusters they touched')
       .argument('<paths...>', 'files, directories, or - for stdin')
       .option('--no-progress', 'no progress line on a terminal'),
   ).action(async (paths: string[], flags: CommonFlags & { progress: boolean }) => {
@@ -210,7 +210,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         bar?.stop();
       }
       if (summary.articles.length === 0 && summary.rejected === 0) {
-        log.warn({ paths }, `no article found in ${paths.join(', ')} (files read: ${SUPPORTED_EXTENSIONS.join(', ')})`);
+        log.warn({ paths }, `no article found in ${paths.join(', ')} (files read: ${SUPPORTED_FILES})`);
       }
       const clusters = summary.touchedClusters.map((id) => ctx.store.cluster(id)).filter((c): c is ClusterSummary => !!c && c.size > 0);
       if (flags.json) {

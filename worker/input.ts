@@ -2,7 +2,8 @@
 // names the file and line; the reader then goes on with the next line or file.
 import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { InputError } from './errors.ts';
 import { normaliseLanguageTag, UNKNOWN_LANGUAGE } from './language.ts';
 
@@ -23,7 +24,28 @@ export type InputItem = { ok: true; article: RawArticle } | { ok: false; error: 
 const LINE_FORMATS = new Set(['.jsonl', '.ndjson']);
 const DOC_FORMATS = new Set(['.json']);
 const TEXT_FORMATS = new Set(['.txt', '.md']);
-export const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS];
+const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS];
+/** The supported file types, as messages name them. */
+export const SUPPORTED_FILES = `${SUPPORTED_EXTENSIONS.join(', ')}, each also gzip-compressed (.gz)`;
+
+/** What a file name says of its content: the extension of the format, and whether the file is gzip-compressed (`feed.jsonl.gz`). */
+export function fileFormat(name: string): { ext: string; gzip: boolean } {
+  const gzip = extname(name).toLowerCase() === '.gz';
+  return { ext: extname(gzip ? name.slice(0, -3) : name).toLowerCase(), gzip };
+}
+
+export const isSupportedFile = (name: string) => SUPPORTED_EXTENSIONS.includes(fileFormat(name).ext);
+
+/** A whole file's bytes, decompressed when it is gzip-compressed. */
+function readBytes(file: string, gzip: boolean): Buffer {
+  const raw = readFileSync(file);
+  if (!gzip) return raw;
+  try {
+    return gunzipSync(raw);
+  } catch {
+    throw new InputError('not a valid gzip file', file);
+  }
+}
 
 const fail = (message: string, file: string, line?: number, id?: string): InputItem => ({
   ok: false,
@@ -117,7 +139,12 @@ async function* jsonLines(stream: Readable, file: string, defaultId?: string): A
     pending += decoder.decode();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message = code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'not valid UTF-8 text' : `cannot read: ${code ?? (err as Error).message}`;
+    const message =
+      code === 'ERR_ENCODING_INVALID_ENCODED_DATA'
+        ? 'not valid UTF-8 text'
+        : code?.startsWith('Z_')
+          ? 'not a valid gzip file, or one cut short'
+          : `cannot read: ${code ?? (err as Error).message}`;
     yield { ok: false, error: err instanceof InputError ? err : new InputError(message, file, lineNo + 1) };
     return;
   }
@@ -125,10 +152,10 @@ async function* jsonLines(stream: Readable, file: string, defaultId?: string): A
   if (item) yield item;
 }
 
-function* jsonDocument(file: string, defaultId?: string): Generator<InputItem> {
+function* jsonDocument(file: string, gzip: boolean, defaultId?: string): Generator<InputItem> {
   let value: unknown;
   try {
-    value = JSON.parse(decodeUtf8(readFileSync(file), file));
+    value = JSON.parse(decodeUtf8(readBytes(file, gzip), file));
   } catch (err) {
     yield err instanceof InputError ? { ok: false, error: err } : fail(`malformed JSON: ${(err as Error).message}`, file);
     return;
@@ -137,15 +164,16 @@ function* jsonDocument(file: string, defaultId?: string): Generator<InputItem> {
   for (const [i, v] of items.entries()) yield articleFromJson(v, Array.isArray(value) ? `${file}[${i}]` : file, undefined, defaultId);
 }
 
-/** A .txt/.md file is one article: id = file name without extension, title = first non-empty line. */
-function textDocument(file: string): InputItem {
+/** A .txt/.md file is one article: id = file name without extension(s), title = first non-empty line. */
+function textDocument(file: string, gzip: boolean): InputItem {
   let content: string;
   try {
-    content = decodeUtf8(readFileSync(file), file);
+    content = decodeUtf8(readBytes(file, gzip), file);
   } catch (err) {
     return { ok: false, error: err as InputError };
   }
-  const id = basename(file, extname(file));
+  const name = gzip ? basename(file).slice(0, -3) : basename(file);
+  const id = basename(name, extname(name));
   const titled = titledText(content);
   if (!titled) return fail('file is empty', file, undefined, id);
   if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
@@ -175,17 +203,19 @@ function listDirectory(dir: string): string[] {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listDirectory(path));
-    else if (SUPPORTED_EXTENSIONS.includes(extname(entry.name).toLowerCase())) out.push(path);
+    else if (isSupportedFile(entry.name)) out.push(path);
   }
   return out;
 }
 
 async function* readFile(file: string, defaultId?: string): AsyncGenerator<InputItem> {
-  const ext = extname(file).toLowerCase();
-  if (LINE_FORMATS.has(ext)) yield* jsonLines(createReadStream(file), file, defaultId);
-  else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, defaultId);
-  else if (TEXT_FORMATS.has(ext)) yield textDocument(file);
-  else yield fail(`unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_EXTENSIONS.join(', ')})`, file);
+  const { ext, gzip } = fileFormat(file);
+  // A read or decompression error ends the stream with that error, where jsonLines reports it.
+  const lines = () => (gzip ? pipeline(createReadStream(file), createGunzip(), () => undefined) : createReadStream(file));
+  if (LINE_FORMATS.has(ext)) yield* jsonLines(lines(), file, defaultId);
+  else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, gzip, defaultId);
+  else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip);
+  else yield fail(`unsupported file type "${extname(file) || '(none)'}" (supported: ${SUPPORTED_FILES})`, file);
 }
 
 /**

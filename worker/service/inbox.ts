@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { InboxFileError, InboxFileRow, JobStore, NewJob } from '../../db/jobs.ts';
-import { readInputs, SUPPORTED_EXTENSIONS } from '../input.ts';
+import { isSupportedFile, readInputs, SUPPORTED_FILES } from '../input.ts';
 import type { Logger } from '../log.ts';
 import { jobArticle, type JobRunner } from './runner.ts';
 
@@ -95,9 +95,9 @@ export class InboxWatcher {
   }
 
   private async take(name: string, path: string, size: number, mtimeMs: number): Promise<void> {
-    const ext = extname(name).toLowerCase();
-    if (!SUPPORTED_EXTENSIONS.includes(ext)) {
-      this.moveFailed(name, [{ message: `unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_EXTENSIONS.join(', ')})` }], 0);
+    if (!isSupportedFile(name)) {
+      const ext = extname(name);
+      this.moveFailed(name, [{ message: `unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_FILES})` }], 0);
       return;
     }
     const content = readFileSync(path);

@@ -2,9 +2,9 @@
 // input files first (one article per non-empty JSON line, per array element, per text file);
 // on stdin the total is unknown and the bar shows counts and rate only.
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { SUPPORTED_EXTENSIONS } from '../input.ts';
+import { fileFormat, isSupportedFile } from '../input.ts';
 import type { Progress } from '../pipeline.ts';
 
 function countLines(file: string): number {
@@ -30,8 +30,10 @@ function countLines(file: string): number {
   return n + (lineHasContent ? 1 : 0);
 }
 
-function countFile(file: string): number {
-  const ext = extname(file).toLowerCase();
+/** Articles in one file; undefined for a compressed one (counting would mean decompressing it twice). */
+function countFile(file: string): number | undefined {
+  const { ext, gzip } = fileFormat(file);
+  if (gzip) return undefined;
   if (ext === '.jsonl' || ext === '.ndjson') return countLines(file);
   if (ext === '.json') {
     try {
@@ -44,24 +46,31 @@ function countFile(file: string): number {
   return 1;
 }
 
-function countPath(path: string): number {
+function countPath(path: string): number | undefined {
   const st = statSync(path);
   if (!st.isDirectory()) return countFile(path);
-  let n = 0;
+  let n: number | undefined = 0;
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const child = join(path, entry.name);
-    if (entry.isDirectory()) n += countPath(child);
-    else if (SUPPORTED_EXTENSIONS.includes(extname(entry.name).toLowerCase())) n += countFile(child);
+    const count = entry.isDirectory() ? countPath(child) : isSupportedFile(entry.name) ? countFile(child) : 0;
+    if (count === undefined) return undefined;
+    n += count;
   }
   return n;
 }
 
-/** How many articles the inputs hold, or undefined when that cannot be known in advance (stdin, unreadable paths). */
+/** How many articles the inputs hold, or undefined when that cannot be known in advance (stdin, compressed files, unreadable paths). */
 export function countArticles(paths: readonly string[]): number | undefined {
   if (paths.includes('-')) return undefined;
   try {
-    return paths.reduce((n, p) => n + countPath(p), 0);
+    let n = 0;
+    for (const p of paths) {
+      const count = countPath(p);
+      if (count === undefined) return undefined;
+      n += count;
+    }
+    return n;
   } catch {
     return undefined;
   }
