@@ -128,3 +128,26 @@ export const NEAR_LANGUAGE = [
   { lang: 'bg', text: 'Правителството обяви днес нови мерки за икономиката, каза министър-председателят. Мерките включват намаляване на данъците за малкия бизнес и инвестиции в инфраструктурата.' },
   { lang: 'bg', text: 'Футболният отбор на града спечели вчера финала за купата. Феновете празнуваха по улиците до късно през нощта.' },
 ];
+
+/** A news site's page template around a story, as a scraper hands it over: menu, cookie notice, search, "most read", footer. */
+export function sitePage(title: string, body: string): string {
+  return `<!doctype html><html><head><title>${title} | Daily Example</title><script>var x = 1;</script></head><body>
+<header><div class="logo">Daily Example</div><ul class="menu"><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/sport">Sport</a></li></ul>
+<form><input name="q"><button>Search</button></form></header>
+<div class="cookie">We use cookies to improve your experience on our website. By continuing to browse you agree to our use of cookies and our privacy policy.</div>
+<main><article><header><h1>${title}</h1><p>By Staff Reporter</p></header>${body}</article>
+<aside><h3>Most read</h3><ul><li><a href="/a">Prime minister faces pressure over budget plans as unions threaten strikes</a></li><li><a href="/b">Champions League draw pits holders against last year's finalists</a></li><li><a href="/c">New study links ultra-processed food to heart disease in adults</a></li><li><a href="/d">Storm warning issued for coastal areas ahead of the weekend</a></li></ul></aside></main>
+<footer><p>Copyright 2026 Daily Example Media Group. All rights reserved. Terms of use. Privacy policy. Contact us. Advertise with us.</p></footer></body></html>`;
+}
+
+/** Two unrelated local stories, as HTML paragraphs. */
+export const LOCAL_STORIES = [
+  {
+    title: 'Council approves new cycle lanes in city centre',
+    body: '<p>The city council voted on Tuesday to build twelve kilometres of protected cycle lanes across the centre, a plan that had divided residents for two years.</p><p>Supporters said the lanes would cut traffic and pollution, while shop owners warned that fewer parking spaces would hurt trade.</p>',
+  },
+  {
+    title: 'Local bakery wins national bread award',
+    body: '<p>A family-run bakery in the old town has been named the best in the country at an annual competition held in the capital.</p><p>The owners, who opened the shop in 1998, said the sourdough recipe came from a grandmother and had never been written down.</p>',
+  },
+];

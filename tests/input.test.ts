@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { articleFromJson, plainTextDraft, readInputs } from '../worker/input.ts';
 import { countArticles } from '../worker/service/progress-bar.ts';
-import { tempDir } from './helpers.ts';
+import { LOCAL_STORIES, sitePage, tempDir } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
@@ -60,6 +60,24 @@ describe('markup in the text field', () => {
     const tagged = prepareArticle({ id: 't', title: 'Budget', text: '<p>The council met on Monday.</p>\n<p>It passed the budget.</p>', origin: { file: 'f' } });
     expect(tagged.text).toBe(plain.text);
     expect(tagged.contentHash).toBe(plain.contentHash);
+  });
+});
+
+describe('whole pages in the html field', () => {
+  it('reads the story of a page, not the site around it', () => {
+    const [story] = LOCAL_STORIES;
+    expect(normaliseText(plainText(undefined, sitePage(story!.title, story!.body)))).toBe(
+      'Council approves new cycle lanes in city centre\nBy Staff Reporter\n' +
+        'The city council voted on Tuesday to build twelve kilometres of protected cycle lanes across the centre, a plan that had divided residents for two years.\n' +
+        'Supporters said the lanes would cut traffic and pollution, while shop owners warned that fewer parking spaces would hurt trade.',
+    );
+  });
+
+  it('takes the first <article> (teasers follow the story), and without <article> or <main> drops the page header and footer', () => {
+    const teasers = '<article><p>Teaser: another story entirely.</p></article>';
+    expect(normaliseText(plainText(undefined, `<body><article><p>The story.</p></article>${teasers}</body>`))).toBe('The story.');
+    const bare = '<body><header>Daily Example | Home | Sport</header><div><p>The story.</p><aside>Most read: other news</aside></div><footer>Copyright 2026</footer></body>';
+    expect(normaliseText(plainText(undefined, bare))).toBe('The story.');
   });
 });
 

@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, DEV_FILE, jsonl, SEEDS, tempDir, UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
+import { cli, DEV_FILE, jsonl, LOCAL_STORIES, SEEDS, sitePage, tempDir, UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
 
 const [EN_ORIGINAL, EN_REWRITE, FR_TRANSLATION] = ['000_dfad1a769eb878c2', '001_1731066e91127400', '002_24598282812c099b'];
 
@@ -118,5 +118,15 @@ describe('bundled model on real articles', () => {
     const clusterOf = new Map<string, number>(r.json().articles.map((a: { id: string; cluster: number }) => [a.id, a.cluster]));
     expect(clusterOf.get('rates-tuesday')).not.toBe(clusterOf.get('rates-monday'));
     expect(clusterOf.get('rates-monday-syndicated')).toBe(clusterOf.get('rates-monday'));
+  });
+
+  // Before pages were read from their <article>, the site around these two stories joined them at 0.97.
+  it('keeps two unrelated stories of one site apart when they come as whole pages', async () => {
+    const dir = tempDir();
+    const pages = LOCAL_STORIES.map((s, i) => ({ id: `page-${i}`, lang: 'en', html: sitePage(s.title, s.body) }));
+    writeFileSync(join(dir, 'pages.jsonl'), jsonl(pages));
+    const r = await cli(['ingest', join(dir, 'pages.jsonl'), '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(new Set(r.json().articles.map((a: { cluster: number }) => a.cluster)).size).toBe(2);
   });
 });
