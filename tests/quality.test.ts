@@ -101,6 +101,8 @@ describe('bundled model on real articles', () => {
     expect(r.code).toBe(0);
     const clusterOf = new Map<string, number>(r.json().articles.map((a: { id: string; cluster: number }) => [a.id, a.cluster]));
     expect(new Set(articles.map((a) => clusterOf.get(a.id))).size).toBe(articles.length);
+    // A pipeline reading the JSON output can tell which articles were matched by their words alone.
+    expect(new Set(r.json().articles.map((a: { reading?: string }) => a.reading))).toEqual(new Set(['none']));
     for (const c of copies) expect(clusterOf.get(c.id), c.id).toBe(clusterOf.get(c.id.replace(/-(copy|with-footer)$/, '')));
   });
 

@@ -21,6 +21,8 @@ export interface ArticleOutcome {
   method?: MatchMethod;
   /** True when the id was stored before with other content, which this version replaced. */
   replaced?: boolean;
+  /** How the model read the article, when not natively: only copies of it are then found (models/embedder.ts). */
+  reading?: 'near' | 'none';
 }
 
 export interface RejectedInput {
@@ -250,6 +252,7 @@ export class Pipeline {
       status: decision.action === 'new' ? 'created' : decision.action === 'join' ? 'joined' : 'merged',
       ...(best && { matchedId: best.articleId, score: best.verified, method: best.method }),
       ...(existing && { replaced: true }),
+      ...(e.reading !== 'native' && { reading: e.reading }),
     };
   }
 
