@@ -1,6 +1,6 @@
 // The terminal progress bar of long `ingest` runs (cli-progress). The total is counted from the
 // input files first (one article per non-empty JSON line, per array element, per text file);
-// on stdin the total is unknown and the bar shows counts and rate only.
+// on stdin or with compressed files the total is unknown and the bar shows counts and rate only.
 import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -49,7 +49,7 @@ function countFile(file: string): number | undefined {
 function countPath(path: string): number | undefined {
   const st = statSync(path);
   if (!st.isDirectory()) return countFile(path);
-  let n: number | undefined = 0;
+  let n = 0;
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const child = join(path, entry.name);
