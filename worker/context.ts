@@ -55,6 +55,7 @@ export function requireDatabase(config: Config): void {
 /** Opens the store alone, for commands that only read what is stored. */
 export function openStore(config: Config): Store {
   requireDatabase(config);
+  checkDatabasePath(config.db);
   return storeAt(config.db);
 }
 
@@ -64,9 +65,8 @@ function checkDatabasePath(path: string): void {
   if (!existsSync(dirname(resolve(path)))) throw new UsageError(`cannot create database ${path}: folder ${dirname(resolve(path))} does not exist`);
 }
 
-/** The store at `path`; one SQLite refuses (not a database, no permission) is a usage error that names it. */
+/** The store at a checked path (checkDatabasePath); one SQLite refuses (not a database, no permission) is a usage error that names it. */
 function storeAt(path: string): Store {
-  checkDatabasePath(path);
   try {
     return new Store(path);
   } catch (err) {
@@ -99,8 +99,9 @@ export function syncIndex(store: Store, index: VectorIndex, modelId: string, log
  * writer while one is at work.
  */
 export async function openContext(config: Config, log: Logger, opts: { reembed?: boolean; writer?: string } = {}): Promise<Context> {
-  if (!opts.writer) return openContextUnlocked(config, log, opts);
+  // Checked once, before the model loads and before a writer's lock file is created beside it.
   checkDatabasePath(config.db);
+  if (!opts.writer) return openContextUnlocked(config, log, opts);
   const lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
   try {
     const ctx = await openContextUnlocked(config, log, opts);
