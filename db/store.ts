@@ -25,12 +25,13 @@ export interface ArticleInput {
 
 export interface StoredArticle extends ArticleInput {
   rowid: number;
+  reading: Reading;
   clusterId: number;
   ingestedAt: string;
 }
 
 /** What the cluster decision needs of a stored neighbour (no text: reading it is most of the cost). */
-export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors'> & { reading: Reading };
+export type NeighbourArticle = Pick<StoredArticle, 'rowid' | 'id' | 'clusterId' | 'lang' | 'minhash' | 'anchors' | 'reading'>;
 
 export interface StoredWindow {
   idx: number;

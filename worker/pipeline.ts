@@ -181,7 +181,7 @@ export class Pipeline {
       const same = store.articleByHash(article.contentHash);
       if (same && same.rowid <= lastVisible && same.title === article.title) {
         const vector = store.vectorOf(same.rowid)!;
-        reused.set(i, { article, vector, windows: store.windowsForCopy(same.rowid), reading: store.neighbour(same.rowid)!.reading });
+        reused.set(i, { article, vector, windows: store.windowsForCopy(same.rowid), reading: same.reading });
       } else toEmbed.push(article);
     });
     const docs = toEmbed.length > 0 ? await workers.embed(toEmbed) : [];

@@ -297,7 +297,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           source: stored.source ?? null,
           publishedAt: stored.publishedAt ?? null,
           ingestedAt: stored.ingestedAt,
-          reading: stored.reading ?? 'native',
+          reading: stored.reading,
           text: stored.text,
         },
         cluster: cluster && { id: cluster.id, size: cluster.size, canonical: cluster.canonical, languages: cluster.languages },
