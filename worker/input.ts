@@ -36,6 +36,9 @@ export function fileFormat(name: string): { ext: string; gzip: boolean } {
 
 export const isSupportedFile = (name: string) => SUPPORTED_EXTENSIONS.includes(fileFormat(name).ext);
 
+/** What is said of a file of another type (reading it, or taking it from the inbox). */
+export const unsupportedFile = (name: string) => `unsupported file type "${extname(name) || '(none)'}" (supported: ${SUPPORTED_FILES})`;
+
 /** A whole file's bytes, decompressed when it is gzip-compressed. */
 function readBytes(file: string, gzip: boolean): Buffer {
   const raw = readFileSync(file);
@@ -215,7 +218,7 @@ async function* readFile(file: string, defaultId?: string): AsyncGenerator<Input
   if (LINE_FORMATS.has(ext)) yield* jsonLines(lines(), file, defaultId);
   else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, gzip, defaultId);
   else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip);
-  else yield fail(`unsupported file type "${extname(file) || '(none)'}" (supported: ${SUPPORTED_FILES})`, file);
+  else yield fail(unsupportedFile(file), file);
 }
 
 /**

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { InboxFileError, InboxFileRow, JobStore, NewJob } from '../../db/jobs.ts';
-import { isSupportedFile, readInputs, SUPPORTED_FILES } from '../input.ts';
+import { isSupportedFile, readInputs, unsupportedFile } from '../input.ts';
 import type { Logger } from '../log.ts';
 import { jobArticle, type JobRunner } from './runner.ts';
 
@@ -96,8 +96,7 @@ export class InboxWatcher {
 
   private async take(name: string, path: string, size: number, mtimeMs: number): Promise<void> {
     if (!isSupportedFile(name)) {
-      const ext = extname(name);
-      this.moveFailed(name, [{ message: `unsupported file type "${ext || '(none)'}" (supported: ${SUPPORTED_FILES})` }], 0);
+      this.moveFailed(name, [{ message: unsupportedFile(name) }], 0);
       return;
     }
     const content = readFileSync(path);
