@@ -222,6 +222,9 @@ export function formatScaleTable(r: ScaleResult): string {
   row('check process CPU p50 / p95 (onnxruntime pool included)', (s) => `${ms(s.check.cpuP50Ms)} / ${ms(s.check.cpuP95Ms)}`);
   row('load average (cold start; checks)', (s) => `${s.coldStart.loadAverage.toFixed(2)}; ${s.check.loadAverage.map((x) => x.toFixed(2)).join(' → ')}`);
   row('RSS after checks', (s) => gb(s.check.rssAfterChecksBytes));
+  row('check: huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1)', (s) =>
+    s.check.anonHugePagesBytes === undefined ? '-' : s.check.anonHugePagesBytes > 0 ? `yes, ${gb(s.check.anonHugePagesBytes)}` : 'no',
+  );
   lines.push('', 'recall@10 and query latency (p50 / p99) by ef:', '', `| ef | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`);
   for (const ef of r.sizes[0]?.curve.map((p) => p.ef) ?? []) {
     lines.push(

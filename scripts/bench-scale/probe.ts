@@ -3,20 +3,23 @@
 //           with the resident memory after it
 //   check — open the whole context (openContext: model, store, index) and time `checkArticle` on
 //           each draft; resident memory after opening and after the checks
+//   agreement — how often check, at each given ef, gives the verdict and the qualifying matches it gives with
+//           exact nearest neighbours (brute force over every stored vector): what a lower ef costs a check
 // Prints one JSON line on stdout. Run by hand: node --import tsx scripts/bench-scale/probe.ts cold --db FILE
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Store } from '../../db/store.ts';
-import { checkArticle } from '../../worker/check.ts';
+import { type CheckReport, checkArticle } from '../../worker/check.ts';
 import { loadConfig } from '../../worker/config.ts';
 import { indexPath, openContext, syncIndex } from '../../worker/context.ts';
 import { loadLanguageDetector } from '../../worker/language.ts';
 import { type RawArticle, readInputs } from '../../worker/input.ts';
 import { createLogger, type Logger } from '../../worker/log.ts';
 import { VectorIndex } from '../../worker/vector-index.ts';
-import { percentile } from './recall.ts';
+import { readVectors } from './database.ts';
+import { exactTopK, percentile } from './recall.ts';
 
 export interface ColdStart {
   openStoreMs: number;
@@ -56,9 +59,23 @@ export interface CheckLatency {
   cpuP95Ms: number;
   /** 1-minute load average before and after the checks. */
   loadAverage: [number, number];
+  /**
+   * Transparent huge pages held after the checks (Linux; absent elsewhere): non-zero when the process ran with
+   * GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which puts the HNSW graph on 2 MB pages (README, Performance).
+   */
+  anonHugePagesBytes?: number;
 }
 
 const mb = () => process.memoryUsage().rss;
+
+function anonHugePagesBytes(): number | undefined {
+  try {
+    const kb = /^AnonHugePages:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The calling thread's CPU time in ms (Linux), else undefined. */
 function threadCpuMs(): number | undefined {
@@ -147,7 +164,64 @@ export async function checkLatency(db: string, drafts: RawArticle[], opts: { war
       cpuP50Ms: percentile(cpu, 0.5),
       cpuP95Ms: percentile(cpu, 0.95),
       loadAverage: [loadBefore, loadavg()[0]!],
+      anonHugePagesBytes: anonHugePagesBytes(),
     };
+  } finally {
+    ctx.close();
+  }
+}
+
+export interface Agreement {
+  ef: number;
+  drafts: number;
+  /** Drafts whose verdict is the one exact search gives. */
+  sameVerdict: number;
+  /** Drafts whose qualifying matches (ids) are those exact search gives. */
+  sameQualifying: number;
+  /** Drafts whose whole list of matches, in order, is the one exact search gives. */
+  sameMatches: number;
+  /** With exact search: drafts found duplicates, and qualifying matches over all drafts. */
+  exactDuplicates: number;
+  exactQualifying: number;
+}
+
+export async function checkAgreement(db: string, drafts: RawArticle[], opts: { efs: number[]; modelDir?: string }): Promise<Agreement[]> {
+  const ctx = await openContext(config(db, undefined, opts.modelDir), recordingLogger());
+  try {
+    const stored = readVectors(ctx.store, ctx.embedder.dim);
+    const summary = (r: CheckReport) => ({
+      verdict: r.verdict,
+      qualifying: r.matches.filter((m) => m.qualifies).map((m) => m.id).sort().join('\n'),
+      matches: r.matches.map((m) => m.id).join('\n'),
+    });
+    const run = async () => {
+      const out: ReturnType<typeof summary>[] = [];
+      for (const d of drafts) out.push(summary(await checkArticle(ctx, d)));
+      return out;
+    };
+    const approximate = ctx.index.search;
+    ctx.index.search = (vector, k, exclude) => {
+      const truth = exactTopK(stored, [vector], k + 1);
+      return [...truth.labels[0]!].filter((label) => label !== exclude).slice(0, k).map((label) => ({ label, score: truth.scoreOf(0, label) }));
+    };
+    const exact = await run();
+    ctx.index.search = approximate;
+    const result: Agreement[] = [];
+    for (const ef of opts.efs) {
+      ctx.index.setEfSearch(ef);
+      const got = await run();
+      const same = (key: 'verdict' | 'qualifying' | 'matches') => got.filter((g, i) => g[key] === exact[i]![key]).length;
+      result.push({
+        ef,
+        drafts: drafts.length,
+        sameVerdict: same('verdict'),
+        sameQualifying: same('qualifying'),
+        sameMatches: same('matches'),
+        exactDuplicates: exact.filter((e) => e.verdict === 'duplicate').length,
+        exactQualifying: exact.reduce((n, e) => n + (e.qualifying ? e.qualifying.split('\n').length : 0), 0),
+      });
+    }
+    return result;
   } finally {
     ctx.close();
   }
@@ -175,6 +249,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .action(async (o: { db: string; drafts: string[]; warmup: string; ef?: string; modelDir?: string }) => {
       const drafts = await readDrafts(o.drafts);
       const r = await checkLatency(o.db, drafts, { warmup: Number(o.warmup), efSearch: o.ef ? Number(o.ef) : undefined, modelDir: o.modelDir });
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    });
+  program
+    .command('agreement')
+    .requiredOption('--db <file>', 'benchmark database')
+    .requiredOption('--drafts <paths...>', 'article files to check (not stored in the database)')
+    .requiredOption('--efs <list>', 'comma-separated efSearch values to compare with exact search')
+    .option('--model-dir <dir>', 'the model the database was built with (default: the bundled one)')
+    .action(async (o: { db: string; drafts: string[]; efs: string; modelDir?: string }) => {
+      const drafts = await readDrafts(o.drafts);
+      const r = await checkAgreement(o.db, drafts, { efs: o.efs.split(',').map(Number), modelDir: o.modelDir });
       process.stdout.write(`${JSON.stringify(r)}\n`);
     });
   await program.parseAsync();
