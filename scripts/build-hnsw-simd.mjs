@@ -71,12 +71,19 @@ for (let i = 0; i < n; i += 17) {
 `;
 
 function main() {
-  if (process.env.NEWSDEDUP_PORTABLE_HNSW === '1') return say('hnswlib-node kept portable (NEWSDEDUP_PORTABLE_HNSW=1)');
-  if (!cpuHasAvx2()) return say('hnswlib-node kept portable (not a Linux x86-64 CPU with AVX2 and FMA)');
-  const gyp = nodeGyp();
-  if (!gyp) return say('hnswlib-node kept portable (node-gyp not found)');
   const pkg = dirname(createRequire(import.meta.url).resolve('hnswlib-node/package.json'));
   const installed = join(pkg, 'build', 'Release', 'addon.node');
+  const portable = join(pkg, 'build', 'Release', 'addon.portable.node');
+  // An earlier run's AVX2 addon is replaced by the portable one it kept, so that a second install
+  // that asks for (or a CPU that needs) the portable build gets it.
+  const keepPortable = (why) => {
+    if (existsSync(portable)) copyFileSync(portable, installed);
+    say(`hnswlib-node kept portable (${why})`);
+  };
+  if (process.env.NEWSDEDUP_PORTABLE_HNSW === '1') return keepPortable('NEWSDEDUP_PORTABLE_HNSW=1');
+  if (!cpuHasAvx2()) return keepPortable('not a Linux x86-64 CPU with AVX2 and FMA');
+  const gyp = nodeGyp();
+  if (!gyp) return keepPortable('node-gyp not found');
   if (!existsSync(installed)) return say(`hnswlib-node kept as it is (${installed} missing)`);
   // Built inside the package so that binding.gyp's require('node-addon-api') resolves as it did.
   const work = join(pkg, 'build-simd');
@@ -84,13 +91,12 @@ function main() {
   try {
     for (const f of ['binding.gyp', 'package.json', 'src']) cpSync(join(pkg, f), join(work, f), { recursive: true });
     const built = spawnSync(process.execPath, [gyp, 'rebuild', ...nodeDir()], { cwd: work, env: { ...process.env, CXXFLAGS: FLAGS }, encoding: 'utf8' });
-    if (built.status !== 0) return say(`hnswlib-node kept portable (the AVX2 build failed: ${firstError(built.stderr) ?? built.error?.message ?? `exit ${built.status}`})`);
+    if (built.status !== 0) return keepPortable(`the AVX2 build failed: ${firstError(built.stderr) ?? built.error?.message ?? `exit ${built.status}`}`);
     const addon = join(work, 'build', 'Release', 'addon.node');
-    const portable = join(pkg, 'build', 'Release', 'addon.portable.node');
     // A second run starts from the portable build kept by the first, not from its own output.
     if (!existsSync(portable)) copyFileSync(installed, portable);
     const checked = spawnSync(process.execPath, ['-e', CHECK, portable, addon], { encoding: 'utf8' });
-    if (checked.status !== 0) return say(`hnswlib-node kept portable (the AVX2 build failed its check: ${firstError(checked.stderr) ?? `signal ${checked.signal}`})`);
+    if (checked.status !== 0) return keepPortable(`the AVX2 build failed its check: ${firstError(checked.stderr) ?? `signal ${checked.signal}`}`);
     copyFileSync(addon, installed);
     say(`hnswlib-node rebuilt with ${FLAGS} (NEWSDEDUP_PORTABLE_HNSW=1 keeps the portable build)`);
   } finally {
