@@ -283,7 +283,8 @@ describe('read commands', () => {
       articles: 3,
       model: { modelId: 'tiny-test-model@fp32', dim: 32 },
       languages: { en: 2, fr: 1 },
-      index: { exists: true, vectors: 3, current: true },
+      index: { exists: true, vectors: 3, current: true, m: 16, efConstruction: 200, efSearch: 64 },
+      advice: [],
     });
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
 import { syncIndex } from '../worker/context.ts';
 import type { Logger } from '../worker/log.ts';
-import { VectorIndex } from '../worker/vector-index.ts';
+import { indexAdvice, LARGE_INDEX, VectorIndex } from '../worker/vector-index.ts';
 import { cli, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 const params = { m: 16, efConstruction: 100, efSearch: 32 };
@@ -121,5 +121,21 @@ describe('index persistence next to the database', () => {
     const third = reopen(db);
     expect(third.log.warnings).toEqual([]);
     third.store.close();
+  });
+});
+
+describe('indexAdvice', () => {
+  it('says nothing below half a million vectors, whatever the settings', () => {
+    expect(indexAdvice(LARGE_INDEX - 1, { m: 8, efSearch: 10 })).toEqual([]);
+  });
+
+  it('from half a million on, names a shallow efSearch and a graph built with a small M, each with the recommended value', () => {
+    const advice = indexAdvice(1_000_000, { m: 16, efSearch: 64 });
+    expect(advice).toHaveLength(2);
+    expect(advice[0]).toMatch(/efSearch 64 at 1,000,000 vectors: 384/);
+    expect(advice[1]).toMatch(/hnsw\.m 16: 32/);
+    expect(indexAdvice(1_000_000, { m: 32, efSearch: 384 })).toEqual([]);
+    // An index not built yet has no M to judge.
+    expect(indexAdvice(LARGE_INDEX, { efSearch: 64 })).toHaveLength(1);
   });
 });

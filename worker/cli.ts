@@ -12,6 +12,7 @@ import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_
 import { createLogger, type Logger } from './log.ts';
 import type { IngestSummary, Progress } from './pipeline.ts';
 import type { relationsToOriginal } from './original.ts';
+import { type IndexSidecar, indexAdvice } from './vector-index.ts';
 
 // Each command imports what it needs when it runs (the model runtime alone takes a quarter of a
 // second to load): `stats`, `clusters`, `export` and --help start without it.
@@ -361,7 +362,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const store = openStore(config);
     try {
       const idx = indexPath(config.db);
-      const sidecar = existsSync(`${idx}.json`) ? (JSON.parse(readFileSync(`${idx}.json`, 'utf8')) as { generation: number; count: number }) : undefined;
+      const sidecar = existsSync(`${idx}.json`) ? (JSON.parse(readFileSync(`${idx}.json`, 'utf8')) as IndexSidecar) : undefined;
       const counts = store.counts();
       const stats = {
         db: config.db,
@@ -374,7 +375,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           bytes: existsSync(idx) ? statSync(idx).size : 0,
           vectors: sidecar?.count ?? 0,
           current: !!sidecar && sidecar.generation === store.generation() && sidecar.count === counts.articles,
+          // m and efConstruction are the graph's own (fixed when it was built); efSearch is the configured one.
+          ...(sidecar?.params && { m: sidecar.params.m, efConstruction: sidecar.params.efConstruction }),
+          efSearch: config.hnsw.efSearch,
         },
+        advice: indexAdvice(counts.articles, { m: sidecar?.params?.m, efSearch: config.hnsw.efSearch }),
       };
       if (flags.json) io.stdout.write(`${JSON.stringify(stats)}\n`);
       else {
@@ -383,8 +388,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim})` : '-'}\n`);
         io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
         io.stdout.write(
-          `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}\n`,
+          `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}` +
+            `${stats.index.m === undefined ? '' : `, M ${stats.index.m}, efConstruction ${stats.index.efConstruction}`}, efSearch ${stats.index.efSearch}\n`,
         );
+        for (const line of stats.advice) io.stdout.write(`note: ${line}\n`);
       }
     } finally {
       store.close();
