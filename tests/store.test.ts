@@ -22,6 +22,13 @@ describe('migrations', () => {
     expect(tables).toEqual(expect.arrayContaining(['articles', 'clusters', 'matches', 'model', 'windows', 'meta']));
   });
 
+  it('counts articles per language from an index, not by reading every article row (migration 8)', () => {
+    const db = new Database(join(tempDir(), 'm.db'));
+    migrate(db);
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT lang, count(*) AS n FROM articles GROUP BY lang ORDER BY n DESC').all() as { detail: string }[];
+    expect(plan.map((p) => p.detail)).toContain('SCAN articles USING COVERING INDEX articles_lang');
+  });
+
   it('applies only the migrations a database has not seen, in order', () => {
     const dir = tempDir();
     const db = new Database(join(dir, 'm.db'));
