@@ -72,6 +72,22 @@ describe('VectorIndex', () => {
     truncateSync(path, 100);
     expect(new VectorIndex(path, 8, params).tryLoad({ generation: 4, modelId: 'm', count: 50 })).toMatchObject({ loaded: false, reason: /truncated/ });
   });
+
+  it('keeps the M and efConstruction a loaded graph was built with, also when it saves it again under other settings', () => {
+    const path = join(tempDir(), 'x.hnsw');
+    const index = new VectorIndex(path, 8, { ...params, m: 32 });
+    for (let i = 1; i <= 50; i++) index.add(i, unit(i, 8));
+    index.save({ generation: 1, modelId: 'm' });
+    const reopened = new VectorIndex(path, 8, { m: 16, efConstruction: 200, efSearch: 64 });
+    expect(reopened.graphParams).toEqual({ m: 16, efConstruction: 200 });
+    expect(reopened.tryLoad({ generation: 1, modelId: 'm', count: 50 })).toEqual({ loaded: true });
+    expect(reopened.graphParams).toEqual({ m: 32, efConstruction: params.efConstruction });
+    reopened.add(51, unit(51, 8));
+    reopened.save({ generation: 2, modelId: 'm' });
+    expect(JSON.parse(readFileSync(`${path}.json`, 'utf8')).params).toEqual({ m: 32, efConstruction: params.efConstruction, efSearch: 64 });
+    reopened.rebuild([{ rowid: 1, vector: unit(1, 8) }], 1);
+    expect(reopened.graphParams).toEqual({ m: 16, efConstruction: 200 });
+  });
 });
 
 describe('index persistence next to the database', () => {

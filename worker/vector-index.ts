@@ -59,6 +59,8 @@ export class VectorIndex {
   private index: HNSW;
   private labels = new Set<number>();
   private dirty = false;
+  /** What the graph in memory was built with: the configured values, or a loaded file's own. */
+  private built: Pick<HnswParams, 'm' | 'efConstruction'>;
   /**
    * hnswlib-node takes vectors as JS arrays only. One array, refilled for every call, instead of
    * Array.from per call: that allocated about 40 KB an ingested article (a sixth of the main
@@ -72,7 +74,12 @@ export class VectorIndex {
     readonly params: HnswParams,
   ) {
     this.scratch = new Array<number>(dim).fill(0);
+    this.built = { m: params.m, efConstruction: params.efConstruction };
     this.index = this.fresh(INITIAL_CAPACITY);
+  }
+
+  get graphParams(): Pick<HnswParams, 'm' | 'efConstruction'> {
+    return this.built;
   }
 
   get sidecarPath(): string {
@@ -119,6 +126,7 @@ export class VectorIndex {
       this.index = index;
       this.labels = new Set(ids);
       this.dirty = false;
+      this.built = { m: side.params.m, efConstruction: side.params.efConstruction };
       return { loaded: true };
     } catch (err) {
       return { loaded: false, reason: `index file corrupt: ${(err as Error).message}` };
@@ -135,6 +143,7 @@ export class VectorIndex {
     progress?: { every: number; onProgress: (added: number) => void },
   ): void {
     this.index = this.fresh(Math.max(INITIAL_CAPACITY, expectedCount + 1));
+    this.built = { m: this.params.m, efConstruction: this.params.efConstruction };
     this.labels.clear();
     for (const { rowid, vector } of vectors) {
       this.add(rowid, vector);
@@ -189,7 +198,7 @@ export class VectorIndex {
     this.index.writeIndexSync(tmp);
     const bytes = statSync(tmp).size;
     renameSync(tmp, this.path);
-    const side: IndexSidecar = { ...state, dim: this.dim, count: this.labels.size, bytes, params: this.params };
+    const side: IndexSidecar = { ...state, dim: this.dim, count: this.labels.size, bytes, params: { ...this.params, ...this.built } };
     writeFileSync(`${this.sidecarPath}.tmp`, JSON.stringify(side));
     renameSync(`${this.sidecarPath}.tmp`, this.sidecarPath);
     this.dirty = false;

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { JobStore } from '../../db/jobs.ts';
 import type { Config } from '../config.ts';
 import { type Context, openContext } from '../context.ts';
+import { indexAdvice } from '../vector-index.ts';
 import { loadLanguageDetector } from '../language.ts';
 import type { Logger } from '../log.ts';
 import { buildServer } from './http.ts';
@@ -61,6 +62,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     runner.start();
     inbox?.start();
     log.info({ url, db: config.db, inbox: config.inbox, pending: runner.queueDepth, model: ctx.embedder.id }, 'worker listening');
+    for (const advice of indexAdvice(ctx.index.size, { m: ctx.index.graphParams.m, efSearch: ctx.index.efSearch })) log.warn({ advice }, 'vector index settings');
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => (resolveStopped = r));
