@@ -11,13 +11,19 @@
 // NEWSDEDUP_PORTABLE_HNSW=1 when installing for other machines (a Docker image built on one host
 // and run on others), or run `npm rebuild hnswlib-node` there to get the portable build back.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const FLAGS = '-O3 -mavx2 -mfma';
 const say = (msg) => process.stdout.write(`newsdedup: ${msg}\n`);
 const firstError = (stderr) => stderr?.split('\n').find((l) => /error/i.test(l) && !l.startsWith('gyp WARN'))?.trim();
+
+// Copied beside the target and renamed over it: an install cut short never leaves half an addon.
+function replace(from, to) {
+  copyFileSync(from, `${to}.tmp`);
+  renameSync(`${to}.tmp`, to);
+}
 
 function cpuHasAvx2() {
   if (process.platform !== 'linux' || process.arch !== 'x64') return false;
@@ -77,7 +83,7 @@ function main() {
   // An earlier run's AVX2 addon is replaced by the portable one it kept, so that a second install
   // that asks for (or a CPU that needs) the portable build gets it.
   const keepPortable = (why) => {
-    if (existsSync(portable)) copyFileSync(portable, installed);
+    if (existsSync(portable)) replace(portable, installed);
     say(`hnswlib-node kept portable (${why})`);
   };
   if (process.env.NEWSDEDUP_PORTABLE_HNSW === '1') return keepPortable('NEWSDEDUP_PORTABLE_HNSW=1');
@@ -97,7 +103,7 @@ function main() {
     if (!existsSync(portable)) copyFileSync(installed, portable);
     const checked = spawnSync(process.execPath, ['-e', CHECK, portable, addon], { encoding: 'utf8' });
     if (checked.status !== 0) return keepPortable(`the AVX2 build failed its check: ${firstError(checked.stderr) ?? `signal ${checked.signal}`}`);
-    copyFileSync(addon, installed);
+    replace(addon, installed);
     say(`hnswlib-node rebuilt with ${FLAGS} (NEWSDEDUP_PORTABLE_HNSW=1 keeps the portable build)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
