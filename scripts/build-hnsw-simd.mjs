@@ -100,7 +100,7 @@ function main() {
     if (built.status !== 0) return keepPortable(`the AVX2 build failed: ${firstError(built.stderr) ?? built.error?.message ?? `exit ${built.status}`}`);
     const addon = join(work, 'build', 'Release', 'addon.node');
     // A second run starts from the portable build kept by the first, not from its own output.
-    if (!existsSync(portable)) copyFileSync(installed, portable);
+    if (!existsSync(portable)) replace(installed, portable);
     const checked = spawnSync(process.execPath, ['-e', CHECK, portable, addon], { encoding: 'utf8' });
     if (checked.status !== 0) return keepPortable(`the AVX2 build failed its check: ${firstError(checked.stderr) ?? `signal ${checked.signal}`}`);
     replace(addon, installed);
