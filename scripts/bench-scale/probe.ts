@@ -189,11 +189,10 @@ export async function checkAgreement(db: string, drafts: RawArticle[], opts: { e
   const ctx = await openContext(config(db, undefined, opts.modelDir), recordingLogger());
   try {
     const stored = readVectors(ctx.store, ctx.embedder.dim);
-    const summary = (r: CheckReport) => ({
-      verdict: r.verdict,
-      qualifying: r.matches.filter((m) => m.qualifies).map((m) => m.id).sort().join('\n'),
-      matches: r.matches.map((m) => m.id).join('\n'),
-    });
+    const summary = (r: CheckReport) => {
+      const qualifying = r.matches.filter((m) => m.qualifies).map((m) => m.id);
+      return { verdict: r.verdict, qualifying: qualifying.sort().join('\n'), qualifyingCount: qualifying.length, matches: r.matches.map((m) => m.id).join('\n') };
+    };
     const run = async () => {
       const out: ReturnType<typeof summary>[] = [];
       for (const d of drafts) out.push(summary(await checkArticle(ctx, d)));
@@ -202,10 +201,13 @@ export async function checkAgreement(db: string, drafts: RawArticle[], opts: { e
     const approximate = ctx.index.search;
     ctx.index.search = (vector, k, exclude) => {
       const truth = exactTopK(stored, [vector], k + 1);
-      return [...truth.labels[0]!].filter((label) => label !== exclude).slice(0, k).map((label) => ({ label, score: truth.scoreOf(0, label) }));
+      const scores = truth.scores[0]!;
+      return [...truth.labels[0]!].map((label, i) => ({ label, score: scores[i]! })).filter((n) => n.label !== exclude).slice(0, k);
     };
     const exact = await run();
     ctx.index.search = approximate;
+    const exactDuplicates = exact.filter((e) => e.verdict === 'duplicate').length;
+    const exactQualifying = exact.reduce((n, e) => n + e.qualifyingCount, 0);
     const result: Agreement[] = [];
     for (const ef of opts.efs) {
       ctx.index.setEfSearch(ef);
@@ -217,8 +219,8 @@ export async function checkAgreement(db: string, drafts: RawArticle[], opts: { e
         sameVerdict: same('verdict'),
         sameQualifying: same('qualifying'),
         sameMatches: same('matches'),
-        exactDuplicates: exact.filter((e) => e.verdict === 'duplicate').length,
-        exactQualifying: exact.reduce((n, e) => n + (e.qualifying ? e.qualifying.split('\n').length : 0), 0),
+        exactDuplicates,
+        exactQualifying,
       });
     }
     return result;

@@ -19,6 +19,8 @@ export interface Truth {
   k: number;
   /** Per query, the exact top-k labels, best first. */
   labels: Int32Array[];
+  /** Per query, the scores of those labels, in the same order. */
+  scores: Float32Array[];
   /** Per query, the k-th best exact score (the tie line). */
   kthScore: Float32Array;
   /** The exact score of any (query, label): for judging HNSW hits that tie with the k-th. */
@@ -55,17 +57,21 @@ export function exactTopK(vectors: { rowids: Int32Array; data: Float32Array }, q
       floor[j] = min;
     }
   }
-  const position = new Map<number, number>();
-  rowids.forEach((r, i) => position.set(r, i));
-  const labels = bestPos.map((pos, j) => {
-    const order = [...pos.keys()].filter((t) => pos[t]! >= 0).sort((a, b) => bestScore[j]![b]! - bestScore[j]![a]!);
-    return Int32Array.from(order, (t) => rowids[pos[t]!]!);
-  });
+  const orders = bestPos.map((pos, j) => [...pos.keys()].filter((t) => pos[t]! >= 0).sort((a, b) => bestScore[j]![b]! - bestScore[j]![a]!));
+  const labels = orders.map((order, j) => Int32Array.from(order, (t) => rowids[bestPos[j]![t]!]!));
+  const scores = orders.map((order, j) => Float32Array.from(order, (t) => bestScore[j]![t]!));
+  // Built on the first call only: a caller that searches one query at a time (probe.ts agreement)
+  // never needs it, and it holds every stored rowid.
+  let position: Map<number, number> | undefined;
   const scoreOf = (query: number, label: number) => {
+    if (!position) {
+      position = new Map();
+      rowids.forEach((r, i) => position!.set(r, i));
+    }
     const i = position.get(label);
     return i === undefined ? -Infinity : dot(row(i), queries[query]!);
   };
-  return { k, labels, kthScore: floor, scoreOf };
+  return { k, labels, scores, kthScore: floor, scoreOf };
 }
 
 /** Recall@k and per-query latency (through VectorIndex.search, as the product calls it) at each ef. */
