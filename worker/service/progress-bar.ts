@@ -46,31 +46,31 @@ function countFile(file: string): number | undefined {
   return 1;
 }
 
-function countPath(path: string): number | undefined {
-  const st = statSync(path);
-  if (!st.isDirectory()) return countFile(path);
+/** The sum of `count` over the items; undefined as soon as one of them cannot be counted. */
+function total<T>(items: Iterable<T>, count: (item: T) => number | undefined): number | undefined {
   let n = 0;
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const child = join(path, entry.name);
-    const count = entry.isDirectory() ? countPath(child) : isSupportedFile(entry.name) ? countFile(child) : 0;
-    if (count === undefined) return undefined;
-    n += count;
+  for (const item of items) {
+    const c = count(item);
+    if (c === undefined) return undefined;
+    n += c;
   }
   return n;
+}
+
+function countPath(path: string): number | undefined {
+  if (!statSync(path).isDirectory()) return countFile(path);
+  const entries = readdirSync(path, { withFileTypes: true }).filter((entry) => !entry.name.startsWith('.'));
+  return total(entries, (entry) => {
+    const child = join(path, entry.name);
+    return entry.isDirectory() ? countPath(child) : isSupportedFile(entry.name) ? countFile(child) : 0;
+  });
 }
 
 /** How many articles the inputs hold, or undefined when that cannot be known in advance (stdin, compressed files, unreadable paths). */
 export function countArticles(paths: readonly string[]): number | undefined {
   if (paths.includes('-')) return undefined;
   try {
-    let n = 0;
-    for (const p of paths) {
-      const count = countPath(p);
-      if (count === undefined) return undefined;
-      n += count;
-    }
-    return n;
+    return total(paths, countPath);
   } catch {
     return undefined;
   }
