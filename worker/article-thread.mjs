@@ -3,5 +3,7 @@
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
+// Before tsx's hooks, as in bin/newsdedup.js: they would spend half a second rewriting the library.
+await import('@huggingface/transformers');
 register();
 await import(workerData.entry);
