@@ -1,6 +1,6 @@
 // Reads articles from files, directories and stdin. Every problem becomes an InputError that
 // names the file and line; the reader then goes on with the next line or file.
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, type Dirent, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -200,9 +200,22 @@ export function plainTextDraft(content: string): { title: string; text: string }
   return titled && { title: titled.title, text: titled.text.trim() ? titled.text : titled.title };
 }
 
-function listDirectory(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+/** What is said of a path the system will not read or list ("cannot read: EACCES"). */
+const cannotRead = (err: unknown, path: string) => fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+
+/**
+ * The supported files below a folder, recursively in name order. A folder that cannot be listed
+ * (no permission) is reported in its place, and the rest of the walk goes on.
+ */
+function listDirectory(dir: string): Array<string | InputItem> {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    return [cannotRead(err, dir)];
+  }
+  const out: Array<string | InputItem> = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listDirectory(path));
@@ -235,15 +248,19 @@ export async function* readInputs(paths: string[], stdin: Readable = process.std
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      yield fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
+      yield cannotRead(err, path);
       continue;
     }
     const files = isDir ? listDirectory(path) : [path];
     for (const file of files) {
+      if (typeof file !== 'string') {
+        yield file;
+        continue;
+      }
       try {
         yield* readFile(file, opts.defaultId);
       } catch (err) {
-        yield fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+        yield cannotRead(err, file);
       }
     }
   }
