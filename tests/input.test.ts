@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { prepareArticle } from '../worker/article.ts';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { articleFromJson, plainTextDraft, readInputs } from '../worker/input.ts';
 import { countArticles } from '../worker/service/progress-bar.ts';
-import { LOCAL_STORIES, sitePage, tempDir } from './helpers.ts';
+import { cli, FIXTURE_TEXTS, LOCAL_STORIES, sitePage, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
@@ -124,5 +124,43 @@ describe('gzip-compressed input', () => {
     const errors = items.filter((i) => !i.ok).map((i) => (i.ok ? '' : i.error.message));
     expect(items.filter((i) => i.ok).length).toBeGreaterThan(100);
     expect(errors).toEqual([expect.stringMatching(/cut\.jsonl\.gz:\d+: not a valid gzip file, or one cut short$/), expect.stringMatching(/garbage\.json\.gz: not a valid gzip file$/)]);
+  });
+});
+
+describe('text files in folders', () => {
+  it('takes the path below the folder given as the id, so same-named files in dated subfolders stay apart', async () => {
+    const dd = tempDir();
+    for (const day of ['2024-01-01', '2024-01-02']) mkdirSync(join(dd, day, 'late'), { recursive: true });
+    writeFileSync(join(dd, '2024-01-01', 'story.txt'), 'Storm hits coast\nWinds of 120 km/h.\n');
+    writeFileSync(join(dd, '2024-01-02', 'story.md.gz'), gzipSync('# Storm passes\nThe wind dropped overnight.\n'));
+    writeFileSync(join(dd, '2024-01-02', 'late', 'story.txt'), 'Clean-up begins\nVolunteers cleared the beach.\n');
+    writeFileSync(join(dd, 'top.v2.txt'), 'Top story\nSomething happened.\n');
+    const ids = async (paths: string[]) => {
+      const out = [];
+      for await (const item of readInputs(paths)) out.push(item.ok ? item.article.id : item.error.message);
+      return out;
+    };
+    expect(await ids([dd])).toEqual(['2024-01-01/story', '2024-01-02/late/story', '2024-01-02/story', 'top.v2']);
+    // The same folder named with a trailing slash, or one of its subfolders: paths below what was named.
+    expect(await ids([`${dd}/`])).toEqual(['2024-01-01/story', '2024-01-02/late/story', '2024-01-02/story', 'top.v2']);
+    expect(await ids([join(dd, '2024-01-02')])).toEqual(['late/story', 'story']);
+    // A file named directly keeps its base name.
+    expect(await ids([join(dd, '2024-01-01', 'story.txt'), join(dd, '2024-01-02', 'story.md.gz')])).toEqual(['story', 'story']);
+  });
+
+  it('ingests dated folders of same-named stories as separate articles, and a re-run leaves them unchanged', async () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    mkdirSync(join(dir, 'dd', '2024-01-01'), { recursive: true });
+    mkdirSync(join(dir, 'dd', '2024-01-02'));
+    writeFileSync(join(dir, 'dd', '2024-01-01', 'story.txt'), `Quake\n${FIXTURE_TEXTS.quake}\n`);
+    writeFileSync(join(dir, 'dd', '2024-01-02', 'story.txt'), `Budget\n${FIXTURE_TEXTS.budget}\n`);
+    const ingest = async () => (await cli(['ingest', join(dir, 'dd'), '--json', '--model-dir', tinyModel()], { cwd: dir })).json();
+    const first = await ingest();
+    expect(first).toMatchObject({ ingested: 2, rejected: 0 });
+    expect(first.articles.map((a: { id: string }) => a.id)).toEqual(['2024-01-01/story', '2024-01-02/story']);
+    const again = await ingest();
+    expect(again).toMatchObject({ ingested: 0, skipped: 2, rejected: 0 });
+    expect(again.articles.map((a: { cluster: number }) => a.cluster)).toEqual(first.articles.map((a: { cluster: number }) => a.cluster));
   });
 });

@@ -167,16 +167,20 @@ function* jsonDocument(file: string, gzip: boolean, defaultId?: string): Generat
   for (const [i, v] of items.entries()) yield articleFromJson(v, Array.isArray(value) ? `${file}[${i}]` : file, undefined, defaultId);
 }
 
-/** A .txt/.md file is one article: id = file name without extension(s), title = first non-empty line. */
-function textDocument(file: string, gzip: boolean): InputItem {
+/**
+ * A .txt/.md file is one article: title = first non-empty line. `name` is the file's name, or its
+ * path below the folder named on the command line (`2024-01-01/story.txt`); the id is that name
+ * without its extension (and `.gz`), so same-named files in different subfolders stay apart.
+ */
+function textDocument(file: string, gzip: boolean, name: string): InputItem {
   let content: string;
   try {
     content = decodeUtf8(readBytes(file, gzip), file);
   } catch (err) {
     return { ok: false, error: err as InputError };
   }
-  const name = gzip ? basename(file).slice(0, -3) : basename(file);
-  const id = basename(name, extname(name));
+  const unzipped = gzip ? name.slice(0, -3) : name;
+  const id = unzipped.slice(0, unzipped.length - extname(unzipped).length);
   const titled = titledText(content);
   if (!titled) return fail('file is empty', file, undefined, id);
   if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
@@ -203,34 +207,41 @@ export function plainTextDraft(content: string): { title: string; text: string }
 /** What is said of a path the system will not read or list ("cannot read: EACCES"). */
 const cannotRead = (err: unknown, path: string) => fail(`cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path);
 
+/** A file to read, and its name as its id is made from (see textDocument). */
+interface Listed {
+  file: string;
+  name: string;
+}
+
 /**
- * The supported files below a folder, recursively in name order. A folder that cannot be listed
- * (no permission) is reported in its place, and the rest of the walk goes on.
+ * The supported files below a folder, recursively in name order, each named by its path below
+ * the folder (`prefix` is that of `dir`, with '/' separators). A folder that cannot be listed (no
+ * permission) is reported in its place, and the rest of the walk goes on.
  */
-function listDirectory(dir: string): Array<string | InputItem> {
+function listDirectory(dir: string, prefix = ''): Array<Listed | InputItem> {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     return [cannotRead(err, dir)];
   }
-  const out: Array<string | InputItem> = [];
+  const out: Array<Listed | InputItem> = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listDirectory(path));
-    else if (isSupportedFile(entry.name)) out.push(path);
+    if (entry.isDirectory()) out.push(...listDirectory(path, `${prefix}${entry.name}/`));
+    else if (isSupportedFile(entry.name)) out.push({ file: path, name: `${prefix}${entry.name}` });
   }
   return out;
 }
 
-async function* readFile(file: string, defaultId?: string): AsyncGenerator<InputItem> {
+async function* readFile({ file, name }: Listed, defaultId?: string): AsyncGenerator<InputItem> {
   const { ext, gzip } = fileFormat(file);
   // A read or decompression error ends the stream with that error, where jsonLines reports it.
   const lines = () => (gzip ? pipeline(createReadStream(file), createGunzip(), () => undefined) : createReadStream(file));
   if (LINE_FORMATS.has(ext)) yield* jsonLines(lines(), file, defaultId);
   else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, gzip, defaultId);
-  else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip);
+  else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip, name);
   else yield fail(unsupportedFile(file), file);
 }
 
@@ -251,16 +262,17 @@ export async function* readInputs(paths: string[], stdin: Readable = process.std
       yield cannotRead(err, path);
       continue;
     }
-    const files = isDir ? listDirectory(path) : [path];
-    for (const file of files) {
-      if (typeof file !== 'string') {
-        yield file;
+    // A file named directly is named by its base name.
+    const files = isDir ? listDirectory(path) : [{ file: path, name: basename(path) }];
+    for (const listed of files) {
+      if ('ok' in listed) {
+        yield listed;
         continue;
       }
       try {
-        yield* readFile(file, opts.defaultId);
+        yield* readFile(listed, opts.defaultId);
       } catch (err) {
-        yield cannotRead(err, file);
+        yield cannotRead(err, listed.file);
       }
     }
   }
