@@ -164,3 +164,53 @@ describe('text files in folders', () => {
     expect(again.articles.map((a: { cluster: number }) => a.cluster)).toEqual(first.articles.map((a: { cluster: number }) => a.cluster));
   });
 });
+
+describe('article ids', () => {
+  const idOf = (id: unknown) => {
+    const item = articleFromJson({ id, text: 'Some text.' }, 'feed.jsonl', 7);
+    return item.ok ? item.article.id : item.error.message;
+  };
+
+  it('takes a string (trimmed) or a safe whole number', () => {
+    expect([' a1 ', 'x/y', 42, -7, 0, Number.MAX_SAFE_INTEGER].map(idOf)).toEqual(['a1', 'x/y', '42', '-7', '0', '9007199254740991']);
+    expect(idOf(undefined)).toBe('feed.jsonl:7: missing "id"');
+    expect(idOf(null)).toBe('feed.jsonl:7: missing "id"');
+  });
+
+  it('refuses a number JSON cannot carry exactly, saying to send it as a string', () => {
+    // JSON.parse reads both as 1234567890123456800: one article would silently replace the other.
+    const lines = ['{"id": 1234567890123456789, "text": "One."}', '{"id": 1234567890123456788, "text": "Two."}'];
+    const items = lines.map((l, i) => articleFromJson(JSON.parse(l), 'feed.jsonl', i + 1));
+    for (const [i, item] of items.entries()) {
+      expect(item.ok).toBe(false);
+      if (!item.ok) {
+        expect(item.error).toMatchObject({ file: 'feed.jsonl', line: i + 1, articleId: undefined });
+        expect(item.error.message).toMatch(new RegExp(`^feed\\.jsonl:${i + 1}: "id" is a whole number too large .*send large ids as strings`));
+      }
+    }
+    expect(idOf(Number.MAX_SAFE_INTEGER + 1)).toMatch(/too large/);
+    expect(idOf(-(2 ** 60))).toMatch(/too large/);
+  });
+
+  it('says what is wrong with an id of another type, an empty one or a fraction, rather than calling it missing', () => {
+    expect(idOf({ x: 1 })).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not an object');
+    expect(idOf([1])).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not an array');
+    expect(idOf(true)).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not true');
+    expect(idOf('')).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not an empty string');
+    expect(idOf('  ')).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not an empty string');
+    expect(idOf(8.5)).toBe('feed.jsonl:7: "id" must be a non-empty string or a whole number, not 8.5');
+  });
+
+  it('refuses an id with a control character (it would break the text output), in JSON and in a file name', async () => {
+    for (const id of ['a\nb', 'a\rb', 'tab\there', 'nul\u0000', 'del\u007f', 'c1\u0085', 'ls\u2028x']) {
+      expect(idOf(id), JSON.stringify(id)).toMatch(/^feed\.jsonl:7: "id" contains a control character \(U\+[0-9A-F]{4}\)/);
+    }
+    const dir = tempDir();
+    writeFileSync(join(dir, 'two\nlines.txt'), 'Title\nText.\n');
+    const items = [];
+    for await (const item of readInputs([dir])) items.push(item);
+    expect(items).toHaveLength(1);
+    expect(items[0]!.ok).toBe(false);
+    if (!items[0]!.ok) expect(items[0]!.error.reason).toMatch(/^file name gives the id "two\\nlines", which contains a control character \(U\+000A\)/);
+  });
+});

@@ -62,6 +62,45 @@ function optionalString(o: Record<string, unknown>, key: string): string | undef
   return v;
 }
 
+/** Line breaks and other control characters (C0, DEL, C1, and the Unicode line and paragraph separators). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** What is said of an id with a control character (it would break the text output), or undefined. */
+function controlCharacterIn(id: string): string | undefined {
+  const c = CONTROL_CHARACTER.exec(id)?.[0];
+  return c && `contains a control character (U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}): an id is one line of printable text`;
+}
+
+/** What a JSON value is, as a message names an unusable id. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return 'an empty string';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/**
+ * The id of a JSON article: a non-empty string (trimmed) or a whole number JSON carries exactly;
+ * `defaultId` when there is none. Else what is wrong with it.
+ */
+function articleId(raw: unknown, defaultId: string | undefined): { id: string } | { problem: string } {
+  if (raw === undefined || raw === null) return defaultId ? { id: defaultId } : { problem: 'missing "id"' };
+  const wrongType = { problem: `"id" must be a non-empty string or a whole number, not ${describeValue(raw)}` };
+  if (typeof raw === 'number') {
+    if (!Number.isInteger(raw)) return wrongType;
+    // JSON.parse has already rounded such a number (1234567890123456789 and ...788 both read as
+    // 1234567890123456800): two articles would share an id.
+    if (!Number.isSafeInteger(raw)) {
+      return { problem: `"id" is a whole number too large to read exactly (beyond 2^53 - 1, read as ${String(raw)}): send large ids as strings ("id": "12345678901234567890")` };
+    }
+    return { id: String(raw) };
+  }
+  if (typeof raw !== 'string' || !raw.trim()) return wrongType;
+  const id = raw.trim();
+  const control = controlCharacterIn(id);
+  return control ? { problem: `"id" ${control}` } : { id };
+}
+
 /**
  * Validates one JSON article. Unknown fields (labels such as `cluster`) are dropped here, so they
  * cannot influence anything downstream. `defaultId` stands in for a missing id (a draft to check).
@@ -69,9 +108,9 @@ function optionalString(o: Record<string, unknown>, key: string): string | undef
 export function articleFromJson(value: unknown, file: string, line?: number, defaultId?: string): InputItem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('expected a JSON object', file, line);
   const o = value as Record<string, unknown>;
-  const rawId = o.id;
-  const id = typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : rawId == null ? (defaultId ?? '') : '';
-  if (!id) return fail('missing "id"', file, line);
+  const checked = articleId(o.id, defaultId);
+  if ('problem' in checked) return fail(checked.problem, file, line);
+  const { id } = checked;
   try {
     const text = optionalString(o, 'text');
     const html = optionalString(o, 'html');
@@ -181,6 +220,8 @@ function textDocument(file: string, gzip: boolean, name: string): InputItem {
   }
   const unzipped = gzip ? name.slice(0, -3) : name;
   const id = unzipped.slice(0, unzipped.length - extname(unzipped).length);
+  const control = controlCharacterIn(id);
+  if (control) return fail(`file name gives the id ${JSON.stringify(id)}, which ${control}`, file);
   const titled = titledText(content);
   if (!titled) return fail('file is empty', file, undefined, id);
   if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
