@@ -171,7 +171,8 @@ describe('model identity', () => {
     const refused = await cli(['ingest', SEEDS, '--model-dir', other], { cwd: dir });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/built with model tiny-test-model@fp32 \(dim 32\), not other-model@fp32 \(dim 16\)/);
-    expect(refused.stderr).toMatch(/newsdedup reembed/);
+    // Named with the model to re-embed with: `reembed` without it would use the bundled model.
+    expect(refused.stderr).toContain(`newsdedup reembed --db ${join(dir, 'newsdedup.db')} --model-dir ${other}`);
 
     const re = await cli(['reembed', '--model-dir', other, '--json'], { cwd: dir });
     expect(re.code).toBe(0);

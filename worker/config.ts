@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Thresholds } from './cluster-decision.ts';
-import { UsageError } from './errors.ts';
+import { shellWord, UsageError } from './errors.ts';
 import type { HnswParams } from './vector-index.ts';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -285,6 +285,17 @@ export function mergeLayers(...layers: ConfigLayer[]): Config {
     }
   }
   return config;
+}
+
+/**
+ * The command-line flags that select this configuration's model, for a message that tells the
+ * user what to run: always spelt out, since a command without them would load the bundled model
+ * (or whichever one a config file or the environment names).
+ */
+export function modelFlags(config: Pick<Config, 'modelDir' | 'model' | 'dtype'>): string {
+  const flags = config.model !== undefined ? ['--model', config.model] : ['--model-dir', config.modelDir ?? DEFAULT_MODEL_DIR];
+  if (config.dtype) flags.push('--dtype', config.dtype);
+  return flags.map(shellWord).join(' ');
 }
 
 /** Builds the configuration: defaults < config file (--config, else ./newsdedup.config.json) < NEWSDEDUP_* environment < flags. */

@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { Store, type VectorSpace } from '../db/store.ts';
 import type { Embedder } from '../models/embedder.ts';
 import type { Thresholds } from './cluster-decision.ts';
-import type { Config } from './config.ts';
+import { type Config, modelFlags } from './config.ts';
 import { ModelMismatchError, UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ArticleWorkers } from './article-workers.ts';
@@ -141,7 +141,7 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
     const requested = { modelId: embedder.id, dim: embedder.dim, settings: embedder.vectorSettings };
     if (!stored) store.setModel(embedder.id, embedder.dim, embedder.vectorSettings);
     else if (!sameVectorSpace(stored, requested) && !opts.reembed) {
-      throw new ModelMismatchError(config.db, stored, requested);
+      throw new ModelMismatchError(config.db, stored, requested, modelFlags(config));
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
     if (!opts.reembed) syncIndex(store, index, embedder.id, log, { save: mayWriteIndex(config, opts) });

@@ -35,18 +35,23 @@ export class ModelLoadError extends NewsdedupError {
   }
 }
 
+/** A word as a POSIX shell reads it (for a command a message tells the user to run): quoted unless plainly safe. */
+export const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
 /** The database was built with another model: its vectors cannot be compared with this one's. */
 export class ModelMismatchError extends NewsdedupError {
   constructor(
     readonly dbPath: string,
     readonly stored: VectorSpace,
     readonly requested: VectorSpace,
+    /** The flags that load the requested model (config.ts modelFlags): `reembed` without them would use the bundled one. */
+    readonly requestedFlags: string,
   ) {
     const settings = stored.settings !== undefined && stored.settings !== requested.settings;
     const describe = (m: VectorSpace) => `${m.modelId} (dim ${m.dim}${settings ? `, ${m.settings}` : ''})`;
     super(
       `${dbPath} was built with model ${describe(stored)}, not ${describe(requested)}. ` +
-        `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${dbPath}`,
+        `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${shellWord(dbPath)} ${requestedFlags}`,
     );
   }
 }
