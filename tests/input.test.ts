@@ -3,7 +3,7 @@ import { prepareArticle } from '../worker/article.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { articleFromJson, plainTextDraft, readInputs } from '../worker/input.ts';
+import { articleFromJson, MAX_TITLE_CHARS, plainTextDraft, readInputs } from '../worker/input.ts';
 import { countArticles } from '../worker/service/progress-bar.ts';
 import { cli, FIXTURE_TEXTS, LOCAL_STORIES, sitePage, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
@@ -212,5 +212,34 @@ describe('article ids', () => {
     expect(items).toHaveLength(1);
     expect(items[0]!.ok).toBe(false);
     if (!items[0]!.ok) expect(items[0]!.error.reason).toMatch(/^file name gives the id "two\\nlines", which contains a control character \(U\+000A\)/);
+  });
+});
+
+describe('titles', () => {
+  const prepare = (title: string) => prepareArticle({ id: 't', title, text: 'The text.', lang: 'en', origin: { file: 'feed.jsonl', line: 3 } });
+
+  it('refuses a title over the limit, naming the limit, and takes one at the limit', () => {
+    expect(MAX_TITLE_CHARS).toBe(2_000);
+    expect(prepare('x'.repeat(MAX_TITLE_CHARS)).title).toHaveLength(MAX_TITLE_CHARS);
+    expect(() => prepare('word '.repeat(500))).toThrow(/^feed\.jsonl:3 \(t\): article title is 2,499 characters after cleaning, over the limit of 2,000 \(a title is one line/);
+    // Counted after cleaning: markup and runs of spaces do not count.
+    expect(prepare(`<b>${'x'.repeat(MAX_TITLE_CHARS)}</b>${' '.repeat(50)}`).title).toHaveLength(MAX_TITLE_CHARS);
+  });
+
+  it('refuses a text file whose first line is too long for a title', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'one-paragraph.txt'), `${'A long first paragraph. '.repeat(100)}\nMore text.\n`);
+    const items = [];
+    for await (const item of readInputs([dir])) items.push(item);
+    const [item] = items;
+    expect(item?.ok).toBe(true);
+    if (item?.ok) expect(() => prepareArticle(item.article)).toThrow(/one-paragraph\.txt \(one-paragraph\): article title is 2,399 characters/);
+  });
+
+  it('checks a one-line draft too long for a title on its text alone', () => {
+    const line = 'A whole paragraph pasted as one line. '.repeat(60).trim();
+    expect(plainTextDraft(line)).toEqual({ title: '', text: line });
+    const draft = articleFromJson({ id: 'draft', ...plainTextDraft(line) }, '<stdin>');
+    expect(draft.ok && prepareArticle(draft.article)).toMatchObject({ title: null, text: line });
   });
 });

@@ -6,7 +6,7 @@ import type { NewWindow } from '../db/store.ts';
 import { documentText, type Embedder, type Reading } from '../models/embedder.ts';
 import { InputError } from './errors.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
-import type { RawArticle } from './input.ts';
+import { MAX_TITLE_CHARS, type RawArticle } from './input.ts';
 import { detectLanguage } from './language.ts';
 import { contentHash, normaliseText, plainText, withoutMarkup } from './text.ts';
 
@@ -57,6 +57,14 @@ export function prepareArticle(raw: RawArticle): PreparedArticle {
   const text = normaliseText(plainText(raw.text, raw.html));
   const title = raw.title ? normaliseText(withoutMarkup(raw.title)).replace(/\n/g, ' ') || null : null;
   if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
+  if (title && title.length > MAX_TITLE_CHARS) {
+    throw new InputError(
+      `article title is ${title.length.toLocaleString('en')} characters after cleaning, over the limit of ${MAX_TITLE_CHARS.toLocaleString('en')} (a title is one line; put the rest in the text)`,
+      raw.origin.file,
+      raw.origin.line,
+      raw.id,
+    );
+  }
   if (text.length > MAX_TEXT_CHARS) {
     throw new InputError(
       `article text is ${text.length.toLocaleString('en')} characters after cleaning, over the limit of ${MAX_TEXT_CHARS.toLocaleString('en')} (split or trim it)`,

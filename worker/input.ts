@@ -25,6 +25,12 @@ const LINE_FORMATS = new Set(['.jsonl', '.ndjson']);
 const DOC_FORMATS = new Set(['.json']);
 const TEXT_FORMATS = new Set(['.txt', '.md']);
 const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS];
+/**
+ * Longest article title accepted, after cleaning. A title is one line (a long headline is some 200
+ * characters): a longer one is text in the wrong field, or a .txt file's first paragraph.
+ */
+export const MAX_TITLE_CHARS = 2_000;
+
 /** The supported file types, as messages name them. */
 export const SUPPORTED_FILES = `${SUPPORTED_EXTENSIONS.join(', ')}, each also gzip-compressed (.gz)`;
 
@@ -238,11 +244,13 @@ function titledText(content: string): { title: string; text: string } | undefine
 
 /**
  * A draft given as plain text (`check` on stdin, POST /check): as a .txt article, except that a
- * draft of a single line (a headline, a lede) is checked on that line. Undefined when blank.
+ * draft of a single line (a headline, a lede) is checked on that line, which is its title too
+ * unless it is too long for one (a paragraph pasted as one line). Undefined when blank.
  */
 export function plainTextDraft(content: string): { title: string; text: string } | undefined {
   const titled = titledText(content);
-  return titled && { title: titled.title, text: titled.text.trim() ? titled.text : titled.title };
+  if (!titled || titled.text.trim()) return titled;
+  return { title: titled.title.length <= MAX_TITLE_CHARS ? titled.title : '', text: titled.title };
 }
 
 /** What is said of a path the system will not read or list ("cannot read: EACCES"). */
