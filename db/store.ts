@@ -200,6 +200,12 @@ export interface VectorSpace {
   settings?: string;
 }
 
+/** The model a re-embedding is moving the database to, recorded in `meta` while it runs. */
+export interface ReembedTarget extends Required<VectorSpace> {
+  /** The command-line flags that load that model (`--model-dir DIR`, `--model ID --dtype q8`), for the message that asks to finish it. */
+  modelFlags: string;
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly s;
@@ -237,6 +243,7 @@ export class Store {
                    ON CONFLICT(singleton) DO UPDATE SET model_id = excluded.model_id, dim = excluded.dim, recorded_at = excluded.recorded_at`),
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       setMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      deleteMeta: p('DELETE FROM meta WHERE key = ?'),
       articleById: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE id = ?`),
       articleByRowid: p(`SELECT ${ARTICLE_COLS} FROM articles WHERE rowid = ?`),
       clusterOf: p('SELECT cluster_id FROM articles WHERE rowid = ?').pluck(),
@@ -358,6 +365,25 @@ export class Store {
   setModel(modelId: string, dim: number, settings?: string): void {
     this.s.setModel.run(modelId, dim, new Date().toISOString());
     if (settings !== undefined) this.setMeta('vector_settings', settings);
+  }
+
+  /**
+   * The re-embedding under way or interrupted, if any: from the commit before its first article is
+   * rewritten to the one that records the new model, the stored vectors belong to two models.
+   */
+  reembedTarget(): ReembedTarget | undefined {
+    const v = this.getMeta('reembed_to');
+    return v === undefined ? undefined : (JSON.parse(v) as ReembedTarget);
+  }
+
+  beginReembed(target: ReembedTarget): void {
+    this.setMeta('reembed_to', JSON.stringify(target));
+  }
+
+  /** Records the model the re-embedding has moved every article to, and clears the mark (call both in one transaction). */
+  finishReembed(target: ReembedTarget): void {
+    this.setModel(target.modelId, target.dim, target.settings);
+    this.s.deleteMeta.run('reembed_to');
   }
 
   getMeta(key: string): string | undefined {

@@ -1,8 +1,9 @@
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../db/store.ts';
 import { MAX_TEXT_CHARS } from '../worker/article.ts';
+import { WriterLock } from '../worker/service/lock.ts';
 import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 let model: string;
@@ -195,6 +196,78 @@ describe('model identity', () => {
     expect((await cli(['reembed', '--model-dir', resized, '--json'], { cwd: dir })).code).toBe(0);
     expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'tiny-test-model@fp32', dim: 32, settings: 'windows=64 centering=none' });
     expect((await cli(['ingest', SEEDS, '--model-dir', resized, '--json'], { cwd: dir })).json().skipped).toBe(3);
+  });
+
+  /** A copy of the tiny model with 64-token windows: other settings, so its vectors need a re-embed. */
+  const resizedModel = () => {
+    const resized = join(tempDir(), 'resized');
+    cpSync(model, resized, { recursive: true });
+    writeFileSync(join(resized, 'newsdedup.json'), JSON.stringify({ window_tokens: 64 }));
+    return resized;
+  };
+
+  it('refuses a database whose reembed was interrupted, naming the model to finish it with, until a reembed finishes', async () => {
+    await run(['ingest', SEEDS]);
+    const resized = resizedModel();
+    // One article per batch (one transaction each), and the store fails on the second article:
+    // the first has its new windows and vectors, the other two their old ones.
+    const configFile = join(dir, 'newsdedup.config.json');
+    writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), batchSize: 1 }));
+    const replaceVectors = Store.prototype.replaceVectors;
+    let calls = 0;
+    const failing = vi.spyOn(Store.prototype, 'replaceVectors').mockImplementation(function (this: Store, ...args) {
+      if (++calls === 2) throw new Error('interrupted');
+      return replaceVectors.apply(this, args);
+    });
+    try {
+      expect((await cli(['reembed', '--model-dir', resized], { cwd: dir })).code).toBe(1);
+    } finally {
+      failing.mockRestore();
+    }
+    expect(calls).toBe(2);
+
+    const db = join(dir, 'newsdedup.db');
+    const interrupted = (r: { code: number; stderr: string }, what: string) => {
+      expect(r.code, what).toBe(1);
+      expect(r.stderr, what).toMatch(/a reembed to model tiny-test-model@fp32 \(dim 32, windows=64 centering=none\) was interrupted/);
+      expect(r.stderr, what).toContain(`newsdedup reembed --db ${db} --model-dir ${resized}`);
+    };
+    // Neither the old model nor the new one may use the half-converted vectors, nor may a reader.
+    interrupted(await run(['ingest', SEEDS]), 'ingest, old model');
+    interrupted(await cli(['ingest', SEEDS, '--model-dir', resized], { cwd: dir }), 'ingest, new model');
+    interrupted(await run(['check', join(SEEDS, readdirSync(SEEDS)[0]!)]), 'check');
+    interrupted(await runNoModel(['clusters', '--explain']), 'clusters');
+    // stats still opens, and says so.
+    const stats = await runNoModel(['stats', '--json']);
+    expect(stats.code).toBe(0);
+    expect(stats.json().unfinishedReembed).toMatchObject({ modelId: 'tiny-test-model@fp32', dim: 32, settings: 'windows=64 centering=none' });
+    expect(stats.json().model.settings).toBe('windows=256 centering=none');
+
+    const re = await cli(['reembed', '--model-dir', resized, '--json'], { cwd: dir });
+    expect(re.code).toBe(0);
+    expect(re.json()).toEqual({ reembedded: 3, model: 'tiny-test-model@fp32' });
+    const after = (await runNoModel(['stats', '--json'])).json();
+    expect(after.unfinishedReembed).toBeNull();
+    expect(after.model.settings).toBe('windows=64 centering=none');
+    expect((await cli(['ingest', SEEDS, '--model-dir', resized, '--json'], { cwd: dir })).json().skipped).toBe(3);
+    expect((await run(['ingest', SEEDS])).stderr).toMatch(/built with model .*windows=64.*, not .*windows=256/);
+  });
+
+  it('tells a reader that a reembed is in progress while one holds the database', async () => {
+    await run(['ingest', SEEDS]);
+    const db = join(dir, 'newsdedup.db');
+    const store = new Store(db);
+    store.beginReembed({ modelId: 'tiny-test-model@fp32', dim: 32, settings: 'windows=64 centering=none', modelFlags: '--model-dir /elsewhere' });
+    store.close();
+    const lock = WriterLock.tryAcquire(db, 'newsdedup reembed').lock!;
+    try {
+      const r = await runNoModel(['clusters']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/is being re-embedded with model tiny-test-model@fp32 .* by pid \d+/);
+    } finally {
+      lock.release();
+    }
+    expect((await runNoModel(['clusters'])).stderr).toMatch(/was interrupted.*newsdedup reembed --db \S+ --model-dir \/elsewhere/);
   });
 });
 

@@ -5,8 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
 import { type Config, loadConfig } from './config.ts';
-import { indexPath, openContext, openStore, requireDatabase } from './context.ts';
-import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, UsageError } from './errors.ts';
+import { indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
+import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, shellWord, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_FILES } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -359,7 +359,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   withCommon(program.command('stats').description('counts, model and index health')).action((flags: CommonFlags) => {
     const { config } = ctxFor(flags);
-    const store = openStore(config);
+    const store = openStore(config, { unfinishedReembed: 'allow' });
     try {
       const idx = indexPath(config.db);
       const sidecar = existsSync(`${idx}.json`) ? (JSON.parse(readFileSync(`${idx}.json`, 'utf8')) as IndexSidecar) : undefined;
@@ -368,6 +368,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         db: config.db,
         ...counts,
         model: store.getModel() ?? null,
+        /** A reembed that was started and has not finished (every other command refuses the database meanwhile). */
+        unfinishedReembed: store.reembedTarget() ?? null,
         languages: Object.fromEntries(store.languages().map((l) => [l.lang, l.n])),
         index: {
           path: idx,
@@ -386,6 +388,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         io.stdout.write(`database ${stats.db}\n`);
         io.stdout.write(`articles ${counts.articles}, clusters ${counts.clusters} (${counts.multiClusters} with 2+ articles), matches ${counts.matches}\n`);
         io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim})` : '-'}\n`);
+        const r = stats.unfinishedReembed;
+        if (r) io.stdout.write(`reembed unfinished: to ${r.modelId} (dim ${r.dim}, ${r.settings}); other commands refuse the database until newsdedup reembed --db ${shellWord(config.db)} ${r.modelFlags} finishes it\n`);
         io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
         io.stdout.write(
           `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}` +
@@ -402,8 +406,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     program.command('reembed').description('re-embed every stored article with the configured model (after changing models), then rebuild the index; clusters are kept'),
   ).action(async (flags: CommonFlags) => {
     const { config, log } = ctxFor(flags);
-    openStore(config).close();
-    const ctx = await openContext(config, log, { reembed: true, writer: 'newsdedup reembed' });
+    openStore(config, { unfinishedReembed: 'allow' }).close();
+    const ctx = await openContext(config, log, { reembed: true, writer: REEMBED_COMMAND });
     try {
       const { reembedAll } = await import('./reembed.ts');
       const n = await reembedAll(ctx);

@@ -7,7 +7,7 @@ import { Store, type VectorSpace } from '../db/store.ts';
 import type { Embedder } from '../models/embedder.ts';
 import type { Thresholds } from './cluster-decision.ts';
 import { type Config, modelFlags } from './config.ts';
-import { ModelMismatchError, UsageError } from './errors.ts';
+import { ModelMismatchError, UnfinishedReembedError, UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ArticleWorkers } from './article-workers.ts';
 import { WriterLock } from './service/lock.ts';
@@ -52,11 +52,33 @@ export function requireDatabase(config: Config): void {
   if (!existsSync(config.db)) throw new UsageError(`database ${config.db} does not exist (ingest something first, or pass --db)`);
 }
 
-/** Opens the store alone, for commands that only read what is stored. */
-export function openStore(config: Config): Store {
+/**
+ * Opens the store alone, for commands that only read what is stored. A database with an unfinished
+ * re-embedding is refused (its windows belong to two models) unless `unfinishedReembed` is
+ * 'allow' (`stats`, which reports it, and `reembed` itself).
+ */
+export function openStore(config: Config, opts: { unfinishedReembed?: 'allow' } = {}): Store {
   requireDatabase(config);
   checkDatabasePath(config.db);
-  return storeAt(config.db);
+  const store = storeAt(config.db);
+  if (opts.unfinishedReembed !== 'allow') refuseUnfinishedReembed(store, config.db);
+  return store;
+}
+
+/** The command name `reembed` holds the writer's lock under. */
+export const REEMBED_COMMAND = 'newsdedup reembed';
+
+/**
+ * Between the commit that marks a re-embedding and the one that finishes it, some articles have
+ * the new model's vectors and some the old one's: nothing may use them but a `reembed`, which
+ * starts over (worker/reembed.ts). Closes the store when it refuses.
+ */
+function refuseUnfinishedReembed(store: Store, path: string): void {
+  const target = store.reembedTarget();
+  if (!target) return;
+  store.close();
+  const holder = WriterLock.holder(path);
+  throw new UnfinishedReembedError(path, target, holder?.command === REEMBED_COMMAND ? holder : undefined);
 }
 
 /** A database path that can never be opened (a folder, or a file in a missing folder) is a usage error that names it. */
@@ -139,6 +161,12 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
   try {
     const stored = store.getModel();
     const requested = { modelId: embedder.id, dim: embedder.dim, settings: embedder.vectorSettings };
+    const unfinished = store.reembedTarget();
+    if (unfinished && opts.reembed && !sameVectorSpace(unfinished, requested)) {
+      // Safe: the new run re-embeds every article, whichever model it had.
+      log.warn({ db: config.db, interrupted: unfinished, now: requested }, 'an interrupted reembed to another model is replaced by this one');
+    }
+    if (!opts.reembed) refuseUnfinishedReembed(store, config.db);
     if (!stored) store.setModel(embedder.id, embedder.dim, embedder.vectorSettings);
     else if (!sameVectorSpace(stored, requested) && !opts.reembed) {
       throw new ModelMismatchError(config.db, stored, requested, modelFlags(config));

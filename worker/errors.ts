@@ -1,6 +1,7 @@
 // Typed errors. Each carries the offending input (article id, file and line, model, path) so
 // that a message can name it and callers can react by type.
-import type { VectorSpace } from '../db/store.ts';
+import type { ReembedTarget, VectorSpace } from '../db/store.ts';
+import type { LockHolder } from './service/lock.ts';
 
 export class NewsdedupError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -52,6 +53,29 @@ export class ModelMismatchError extends NewsdedupError {
     super(
       `${dbPath} was built with model ${describe(stored)}, not ${describe(requested)}. ` +
         `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${shellWord(dbPath)} ${requestedFlags}`,
+    );
+  }
+}
+
+/**
+ * A re-embedding of the database was started and has not finished: some articles have the new
+ * model's vectors and windows, some the old one's, so neither model can use them. `holder` is the
+ * `reembed` at work now, if one is (otherwise it was interrupted).
+ */
+export class UnfinishedReembedError extends NewsdedupError {
+  constructor(
+    readonly dbPath: string,
+    readonly target: ReembedTarget,
+    readonly holder?: LockHolder,
+  ) {
+    const model = `model ${target.modelId} (dim ${target.dim}, ${target.settings})`;
+    const command = `newsdedup reembed --db ${shellWord(dbPath)} ${target.modelFlags}`;
+    super(
+      holder
+        ? `${dbPath} is being re-embedded with ${model} by pid ${holder.pid} on ${holder.host} (since ${holder.since}): ` +
+            `until it finishes, its articles have the vectors of two models and cannot be used. Try again when it is done.`
+        : `${dbPath}: a reembed to ${model} was interrupted: some articles have that model's vectors, the others the old model's, ` +
+            `so neither model can use them. Run it again (it starts over): ${command}`,
     );
   }
 }
