@@ -175,6 +175,38 @@ describe('exactly once', () => {
   });
 });
 
+describe('a backlog', () => {
+  it('is drained a batch at a time with the event loop served in between: requests are answered and a stop waits for one batch only', async () => {
+    const { config } = setup({ batchSize: 2, threads: 0 });
+    const worker = await startWorker(config, silent);
+    let stopped = false;
+    try {
+      const n = 400;
+      worker.runner.pause();
+      worker.jobs.enqueue(Array.from({ length: n }, (_, i) => ({ article: { id: `b${i}`, text: `${FIXTURE_TEXTS.quake} Report ${i}.` }, origin: 'test' })));
+      worker.runner.accepted(n, 'test');
+      worker.runner.resume();
+      // Before the fix, the drain ran batch after batch without the event loop's turn: this
+      // request was answered after the whole backlog.
+      const health = (await (await fetch(`${worker.url}/healthz`)).json()) as { queueDepth: number };
+      expect(health.queueDepth).toBeGreaterThan(n / 2);
+      const batchesAtStop = worker.runner.batches;
+      expect(await worker.stop()).toBe(true);
+      stopped = true;
+      // The batch in flight is finished; the rest stays pending for the next start.
+      expect(worker.runner.batches - batchesAtStop).toBeLessThanOrEqual(1);
+      const conn = new Database(config.db, { readonly: true });
+      try {
+        expect(conn.prepare("SELECT count(*) FROM jobs WHERE status = 'pending'").pluck().get()).toBeGreaterThan(n / 2);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      if (!stopped) await worker.stop();
+    }
+  });
+});
+
 /** Every table a double write would grow, and the write generation, read with a plain connection. */
 function countRows(db: string): Record<string, number> {
   const conn = new Database(db, { readonly: true });

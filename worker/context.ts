@@ -30,6 +30,8 @@ export interface Context {
   thresholds: Thresholds & { passage: number };
   /** Where articles are prepared and embedded (threads per `config.threads`), started on first use. */
   workers(): Promise<ArticleWorkers>;
+  /** The threads once started: a run that begins after that embeds on them from its first batch. */
+  readyWorkers(): ArticleWorkers | undefined;
   close(): void;
 }
 
@@ -181,6 +183,7 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
       ...config.thresholds,
     };
     let workers: Promise<ArticleWorkers> | undefined;
+    let ready: ArticleWorkers | undefined;
     return {
       config,
       log,
@@ -188,7 +191,11 @@ async function openContextUnlocked(config: Config, log: Logger, opts: { reembed?
       embedder,
       index,
       thresholds,
-      workers: () => (workers ??= import('./article-workers.ts').then((m) => m.startArticleWorkers(config, embedder))),
+      workers: () =>
+        (workers ??= import('./article-workers.ts')
+          .then((m) => m.startArticleWorkers(config, embedder))
+          .then((w) => (ready = w))),
+      readyWorkers: () => ready,
       close() {
         // Threads hold no state worth waiting for; terminating them lets the process exit.
         void workers?.then((w) => w.close(), () => undefined);

@@ -122,7 +122,8 @@ export class Pipeline {
           (err: Error) => log.warn({ err: err.message }, 'embedding threads did not start: the main thread embeds instead'),
         );
       }
-      const workers = threads ?? onMain;
+      // The service runs one short ingest per batch: threads started by an earlier run serve this one.
+      const workers = threads ?? this.ctx.readyWorkers() ?? onMain;
       const visible = storedBeforePrevious;
       const embedded = queue.add(() => this.embedBatch(workers, current, reject, visible));
       committing = committing.then(async () => {
