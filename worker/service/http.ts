@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import PQueue from 'p-queue';
@@ -356,6 +357,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     if (checks.size >= CHECK_BACKLOG) throw new HttpError(429, 'too many drafts being checked; retry shortly', undefined, { 'Retry-After': '1' });
     const report = await checks.add(async () => {
+      // A check runs synchronously from start to end: a turn of the event loop first lets the
+      // requests behind it be read (so the backlog and its 429 are real) and /healthz answered.
+      await setImmediate();
       try {
         return await checkArticle(ctx, item.article, { limit });
       } catch (err) {
