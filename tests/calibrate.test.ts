@@ -38,7 +38,7 @@ describe('replay', () => {
 
 describe('replay', () => {
   // c1 is the original; c2 reworks it; c3 reworks c2 and was never compared with c1 while recording.
-  const evidence = { kind: 'rewrite' as const, cosine: 0.8, coverage: 0.8, coverageMax: 0.8, covered: { a: 0.8, b: 0.8 }, mutual: 0.8, mutualMax: 0.8, lengthRatio: 1, shared: { a: 0, b: 0 } };
+  const evidence = { kind: 'rewrite' as const, cosine: 0.8, coverage: 0.8, coverageMax: 0.8, covered: { a: 0.8, b: 0.8 }, mutual: 0.8, mutualMax: 0.8, lengthRatio: 1, tokens: { a: 100, b: 100 }, shared: { a: 0, b: 0 } };
   const chain: DecisionRecord[] = [
     { id: 'c1', lang: 'en', candidates: [] },
     { id: 'c2', lang: 'en', candidates: [{ ...cand('c1', 0.8), evidence }] },
@@ -74,7 +74,7 @@ describe('replay', () => {
 
 describe('replay of the original', () => {
   it('follows an article that contains its cluster’s original, like ingest', () => {
-    const ev = (a: number, b: number) => ({ kind: 'near-verbatim' as const, cosine: 0.9, coverage: Math.min(a, b), coverageMax: Math.max(a, b), covered: { a, b }, mutual: 0.5, mutualMax: 1, lengthRatio: 0.4, shared: { a: 0.4, b: 1 } });
+    const ev = (a: number, b: number) => ({ kind: 'near-verbatim' as const, cosine: 0.9, coverage: Math.min(a, b), coverageMax: Math.max(a, b), covered: { a, b }, mutual: 0.5, mutualMax: 1, lengthRatio: 0.4, tokens: { a: 100, b: 100 }, shared: { a: 0.4, b: 1 } });
     // A cut first, then its full version, then a copy of the full version that was never compared with the cut.
     const recs: DecisionRecord[] = [
       { id: 'cut', lang: 'en', candidates: [] },
@@ -92,7 +92,7 @@ describe('replay of the original', () => {
 describe('passageThreshold', () => {
   it('is the lowest similarity at which neighbours from other stories show at most one passage pair in ten', () => {
     const unit = (...v: number[]) => Float32Array.from(v.map((x) => x / Math.hypot(...v)));
-    const ev = { kind: 'rewrite' as const, cosine: 0, coverage: 0, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } };
+    const ev = { kind: 'rewrite' as const, cosine: 0, coverage: 0, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, tokens: { a: 100, b: 100 }, shared: { a: 0, b: 0 } };
     // b1's one passage resembles a1's at cos 0.5 and a2's at cos 0.3; the same-story pair a2~a1 does not count.
     const windows = new Map([
       ['a1', [unit(1, 0, 0)]],
@@ -116,7 +116,7 @@ describe('originalThreshold', () => {
     // Same-language pairs score by their coverage alone; cross-language ones do not count here.
     weights.sameLanguage[FEATURE_NAMES.indexOf('coverage')] = 10;
     weights.sameLanguage[FEATURE_NAMES.indexOf('bias')] = -5;
-    const ev = (coverage: number) => ({ kind: 'rewrite' as const, cosine: 0, coverage, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, shared: { a: 0, b: 0 } });
+    const ev = (coverage: number) => ({ kind: 'rewrite' as const, cosine: 0, coverage, coverageMax: 0, covered: { a: 0, b: 0 }, mutual: 0, mutualMax: 0, lengthRatio: 1, tokens: { a: 100, b: 100 }, shared: { a: 0, b: 0 } });
     // Different-story neighbours scoring 0.1, 0.2, 0.3, 0.4 (and one same-story pair at 0.9).
     const logit = (p: number) => (Math.log(p / (1 - p)) + 5) / 10;
     const scored: DecisionRecord[] = [
@@ -203,7 +203,7 @@ describe('calibrate on a small labelled file (bundled model)', () => {
 });
 
 describe('fitVerifier', () => {
-  const ev = (x: number) => ({ kind: 'translation' as const, cosine: x, coverage: x, coverageMax: x, covered: { a: x, b: x }, mutual: x, mutualMax: x, lengthRatio: 1, shared: { a: 0, b: 0 } });
+  const ev = (x: number) => ({ kind: 'translation' as const, cosine: x, coverage: x, coverageMax: x, covered: { a: x, b: x }, mutual: x, mutualMax: x, lengthRatio: 1, tokens: { a: 100, b: 100 }, shared: { a: 0, b: 0 } });
   // Cross-language pairs of both kinds; same-language pairs only from different stories.
   const mixed: DecisionRecord[] = [
     { id: 'a1', lang: 'en', candidates: [] },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lexicalOnly } from '../worker/candidates.ts';
-import { type Candidate, decideCluster, type Thresholds } from '../worker/cluster-decision.ts';
+import { type Candidate, decideCluster, FEW_TOKENS, type Thresholds } from '../worker/cluster-decision.ts';
 
 const t: Thresholds = { sameLanguage: 0.9, crossLanguage: 0.8, merge: 0.95 };
 const c = (articleId: string, clusterId: number, score: number, lang = 'en', method: Candidate['method'] = 'embedding'): Candidate => ({
@@ -81,6 +81,7 @@ describe('decideCluster', () => {
       mutual: 0.5,
       mutualMax: 1,
       lengthRatio: 0.4,
+      tokens: { a: 100, b: 100 },
       shared: { a: 0.4, b: 1 },
     });
     const joining = (a: number, b: number): Candidate => {
@@ -103,6 +104,7 @@ describe('decideCluster', () => {
       mutual: 0.99,
       mutualMax: 0.99,
       lengthRatio: 0.9,
+      tokens: { a: 100, b: 100 },
       shared: { a: kind === 'near-verbatim' ? 0.9 : 0, b: kind === 'near-verbatim' ? 0.9 : 0 },
     });
     // Two unrelated Korean articles: the vectors of unknown tokens are all alike.
@@ -119,7 +121,7 @@ describe('decideCluster', () => {
   it('takes two same-language articles whose numbers mostly differ for two reports, not one story', () => {
     const withNumbers = (lang: string, kind: 'rewrite' | 'near-verbatim' | 'translation', anchorOverlap: number, anchorCount = 4): Candidate => ({
       ...c('r', 2, 0.99, lang),
-      evidence: { kind, cosine: 0.99, coverage: 0.95, coverageMax: 0.95, covered: { a: 0.95, b: 0.95 }, mutual: 0.9, mutualMax: 0.9, lengthRatio: 1, shared: { a: 0, b: 0 }, anchorOverlap, anchorCount },
+      evidence: { kind, cosine: 0.99, coverage: 0.95, coverageMax: 0.95, covered: { a: 0.95, b: 0.95 }, mutual: 0.9, mutualMax: 0.9, lengthRatio: 1, tokens: { a: 100, b: 100 }, shared: { a: 0, b: 0 }, anchorOverlap, anchorCount },
     });
     // Yesterday's and today's currency rates: the same template, other figures.
     expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'rewrite', 0)], t)).toEqual({ action: 'new' });
@@ -129,6 +131,17 @@ describe('decideCluster', () => {
     // Translations write numbers their own way; a near-verbatim copy is a copy whatever its figures.
     expect(decideCluster({ lang: 'fr' }, [withNumbers('en', 'translation', 0)], t)).toMatchObject({ action: 'join' });
     expect(decideCluster({ lang: 'en' }, [withNumbers('en', 'near-verbatim', 0)], t)).toMatchObject({ action: 'join' });
+  });
+
+  it('judges a pair on its words alone when a side is under FEW_TOKENS (a headline alone)', () => {
+    const short = (kind: 'rewrite' | 'near-verbatim' | 'translation', tokens: number, lang = 'en'): Candidate => ({
+      ...c('h', 2, 0.99, lang),
+      evidence: { kind, cosine: 0.99, coverage: 0.95, coverageMax: 0.95, covered: { a: 0.95, b: 0.95 }, mutual: 0.9, mutualMax: 0.9, lengthRatio: 0.05, tokens: { a: tokens, b: 300 }, shared: { a: 0, b: 0 } },
+    });
+    expect(decideCluster({ lang: 'en' }, [short('rewrite', FEW_TOKENS - 1)], t)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'fr' }, [short('translation', FEW_TOKENS - 1)], t)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'en' }, [short('near-verbatim', FEW_TOKENS - 1)], t)).toMatchObject({ action: 'join', clusterId: 2 });
+    expect(decideCluster({ lang: 'en' }, [short('rewrite', FEW_TOKENS)], t)).toMatchObject({ action: 'join', clusterId: 2 });
   });
 
   it('judges a pair on its words alone when the model cannot read a side, or reads both only through another language', () => {

@@ -94,6 +94,7 @@ describe('verifier', () => {
     mutual: coverage,
     mutualMax: coverage,
     lengthRatio: 0.9,
+    tokens: { a: 100, b: 100 },
     shared: { a: 0, b: 0 },
   });
 

@@ -97,9 +97,20 @@ function differentNumbers(articleLang: string, c: OriginalEvidence): boolean {
   return c.lang === articleLang && e !== undefined && e.kind !== 'near-verbatim' && (e.anchorCount ?? 0) >= FEW_NUMBERS && (e.anchorOverlap ?? 1) < SHARED_NUMBERS;
 }
 
+/**
+ * Under this many content tokens (a headline, a one-line teaser) a side says too little for its
+ * vector and passages to tell a copy or translation from an article on a nearby subject: one-line
+ * drafts were taken for translations and rewrites of unrelated dev stories (verifier 0.57-0.77).
+ * Such a pair is matched on its words alone, like text the model cannot read. dev's shortest
+ * article has 82 tokens; a sentence of news about 25-40.
+ */
+export const FEW_TOKENS = 24;
+
+const tooShort = (e: PairEvidence | undefined) => e !== undefined && Math.min(e.tokens.a, e.tokens.b) < FEW_TOKENS;
+
 function score(articleLang: string, c: OriginalEvidence, t: Pick<Thresholds, 'verifier'>): number {
   if (c.method === 'exact') return 1;
-  if (c.lexicalOnly && c.evidence?.kind !== 'near-verbatim') return 0;
+  if ((c.lexicalOnly || tooShort(c.evidence)) && c.evidence?.kind !== 'near-verbatim') return 0;
   if (differentNumbers(articleLang, c)) return 0;
   // Uncalibrated, the plain cosine is all there is. Calibrated, a neighbour without evidence (too
   // far down the list to be examined) cannot qualify: its cosine is on another scale.

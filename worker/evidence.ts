@@ -47,6 +47,8 @@ export interface PairEvidence {
   mutualMax: number;
   /** Tokens of the shorter side over tokens of the longer (content windows only). */
   lengthRatio: number;
+  /** Each side's tokens in its content windows (boilerplate left out). */
+  tokens: { a: number; b: number };
   /** Share of each side's content tokens in windows the other side has word for word. */
   shared: { a: number; b: number };
   /**
@@ -226,6 +228,7 @@ export function pairEvidence(a: EvidenceSide, b: EvidenceSide, isBoilerplate: (h
     mutual: Math.min(da.mutual, db.mutual),
     mutualMax: Math.max(da.mutual, db.mutual),
     lengthRatio: Math.min(ta, tb) / Math.max(1, ta, tb),
+    tokens: { a: ta, b: tb },
     shared: { a: ta ? sharedA / ta : 0, b: tb ? sharedB / tb : 0 },
     ...(setAside && { sharedSetAside: true }),
     ...(jac !== undefined && { jaccard: jac }),
