@@ -66,6 +66,19 @@ describe('ingest', () => {
     store.close();
   });
 
+  it('keeps an article alone in its story in the same cluster when a new version of it comes', async () => {
+    const file = join(dir, 'lone.jsonl');
+    writeFileSync(file, jsonl([article('lone', FIXTURE_TEXTS.quake)]));
+    const first = (await run(['ingest', file, '--json'])).json();
+    writeFileSync(file, jsonl([article('lone', `${FIXTURE_TEXTS.quake} Updated at noon.`)]));
+    const second = (await run(['ingest', file, '--json'])).json();
+    expect(second.articles[0]).toMatchObject({ id: 'lone', status: 'created', replaced: true, cluster: first.articles[0].cluster });
+    const store = new Store(join(dir, 'newsdedup.db'));
+    expect(store.cluster(first.articles[0].cluster)).toMatchObject({ size: 1 });
+    expect(store.counts().clusters).toBe(1);
+    store.close();
+  });
+
   it('clusters two copies that arrive in the same batch', async () => {
     const file = join(dir, 'pair.jsonl');
     writeFileSync(file, jsonl([article('one', FIXTURE_TEXTS.quake), article('two', FIXTURE_TEXTS.quake, { title: 'one title' })]));
