@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareArticle } from '../worker/article.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { articleFromJson, MAX_TITLE_CHARS, plainTextDraft, readInputs } from '../worker/input.ts';
 import { countArticles } from '../worker/service/progress-bar.ts';
@@ -78,6 +79,26 @@ describe('whole pages in the html field', () => {
     expect(normaliseText(plainText(undefined, `<body><article><p>The story.</p></article>${teasers}</body>`))).toBe('The story.');
     const bare = '<body><header>Daily Example | Home | Sport</header><div><p>The story.</p><aside>Most read: other news</aside></div><footer>Copyright 2026</footer></body>';
     expect(normaliseText(plainText(undefined, bare))).toBe('The story.');
+  });
+});
+
+describe('JSON lines on stdin', () => {
+  const read = async (text: string) => {
+    const out: string[] = [];
+    for await (const item of readInputs(['-'], Readable.from([Buffer.from(text)]))) out.push(item.ok ? `ok ${item.article.id}` : `error ${item.error.message}`);
+    return out;
+  };
+
+  it('names a JSON document given instead of JSON lines once, rather than each of its lines', async () => {
+    const hint = /^error <stdin>:1: a JSON document \(an array, or an object over several lines\), not JSON lines/;
+    const array = await read('[\n  {"id": "a", "text": "One."},\n  {"id": "b", "text": "Two."}\n]\n');
+    expect(array).toHaveLength(1);
+    expect(array[0]).toMatch(hint);
+    const pretty = await read('{\n  "id": "a",\n  "text": "One."\n}\n');
+    expect(pretty).toHaveLength(1);
+    expect(pretty[0]).toMatch(hint);
+    // A bad line further down is that line's problem alone.
+    expect(await read('{"id": "a", "text": "One."}\n[oops\n{"id": "b", "text": "Two."}\n')).toEqual(['ok a', expect.stringMatching(/^error <stdin>:2: malformed JSON/), 'ok b']);
   });
 });
 

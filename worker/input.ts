@@ -161,13 +161,20 @@ async function* jsonLines(stream: Readable, file: string, defaultId?: string): A
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending = '';
   let lineNo = 0;
+  let first = true;
   const parse = (line: string): InputItem | undefined => {
     lineNo++;
     if (!line.trim()) return undefined;
+    const opening = first;
+    first = false;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
+      // A JSON array or a pretty-printed object would otherwise give one "malformed JSON" per line.
+      if (opening && /^\s*(\[|\{\s*$)/.test(line)) {
+        throw new InputError('a JSON document (an array, or an object over several lines), not JSON lines: give one article object per line, or save it as a .json file', file, lineNo);
+      }
       return fail(`malformed JSON: ${(err as Error).message}`, file, lineNo);
     }
     return articleFromJson(value, file, lineNo, defaultId);
