@@ -16,6 +16,7 @@ export function createLogger(level: LogLevel, opts: { json?: boolean } = {}): Lo
       if (order.indexOf(lvl) < min) return;
       const [fields, text] = typeof objOrMsg === 'string' ? [{}, objOrMsg] : [objOrMsg as Record<string, unknown>, msg ?? ''];
       const extra = Object.entries(fields ?? {})
+        .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
       process.stderr.write(`${lvl === 'info' ? '' : `${lvl}: `}${text}${extra ? ` (${extra})` : ''}\n`);
