@@ -40,6 +40,8 @@ describe('bundled model on real articles', () => {
     expect(r.code).toBe(0);
     if (/^verdict: original/m.test(r.stdout)) expect(r.stdout).toMatch(new RegExp(`but \\d+ of its passages resemble passages of ${EN_ORIGINAL}`));
     else expect(r.stdout).toMatch(new RegExp(`^verdict: duplicate of (${EN_ORIGINAL}|${FR_TRANSLATION})`, 'm'));
+    // Five pairs are printed under a match; the rest are counted (the rewrite has six).
+    expect(r.stdout).toMatch(/^ {4}… and \d+ more passage pairs? \(all of them in --json\)$/m);
   });
 
   it('gives the same verdict whatever number of neighbours is listed', async () => {

@@ -132,6 +132,8 @@ async function readSingleArticle(path: string, io: CliIo, draftId: string): Prom
  * The passage threshold is set so that an article about another story shows 0.1 pairs on average.
  */
 const RESEMBLING_PASSAGES = 3;
+/** Passage pairs printed under each match; --json has them all. */
+const SHOWN_PASSAGES = 5;
 
 function printCheck(r: CheckReport, io: CliIo): void {
   const a = r.article;
@@ -154,9 +156,11 @@ function printCheck(r: CheckReport, io: CliIo): void {
       `\n${m.qualifies ? '*' : ' '} ${m.id} [${m.lang}] ${m.kind}, score ${m.score.toFixed(3)} (cosine ${m.cosine.toFixed(3)}), cluster ${m.cluster}: ${m.title ?? ''}\n`,
     );
     io.stdout.write(`    passages: ${m.coverage.draft} of the draft's windows match ${m.coverage.stored} of this article's\n`);
-    for (const p of m.passages.slice(0, 5)) {
+    for (const p of m.passages.slice(0, SHOWN_PASSAGES)) {
       io.stdout.write(`    ${p.score.toFixed(2)}  draft: ${p.draft.text.slice(0, 100)}\n          stored: ${p.stored.text.slice(0, 100)}\n`);
     }
+    const more = m.passages.length - SHOWN_PASSAGES;
+    if (more > 0) io.stdout.write(`    … and ${more} more passage pair${more === 1 ? '' : 's'} (all of them in --json)\n`);
   }
 }
 
