@@ -242,6 +242,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/queueLimit must be a positive integer/);
   });
 
+  it('worker --inbox naming a file is a usage error (exit 2, one line), not a system error after the start', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'afile'), 'not a folder');
+    const r = await cli(['worker', '--inbox', 'afile', '--port', '0', '--model-dir', model], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`newsdedup: inbox ${join(dir, 'afile')} is not a folder\n`);
+    const below = await cli(['worker', '--inbox', 'afile/inbox', '--port', '0', '--model-dir', model], { cwd: dir });
+    expect(below.code).toBe(2);
+    expect(below.stderr).toBe(`newsdedup: inbox ${join(dir, 'afile', 'inbox')} cannot be a folder: ${join(dir, 'afile')} is a file\n`);
+    expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false); // refused before the database was opened
+  });
+
   it('worker --help lists its options', async () => {
     const r = await cli(['worker', '--help'], { cwd: tempDir() });
     expect(r.code).toBe(0);

@@ -8,13 +8,32 @@
 // queued twice, and files whose jobs are all finished are moved then.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { InboxFileError, InboxFileRow, JobStore, NewJob } from '../../db/jobs.ts';
+import { UsageError } from '../errors.ts';
 import { isSupportedFile, readInputs, unsupportedFile } from '../input.ts';
 import type { Logger } from '../log.ts';
 import { jobArticle, type JobRunner } from './runner.ts';
 
 const IGNORED = /^\.|\.(tmp|part|partial|swp)$|\.error\.txt$/i;
+
+/**
+ * Refuses an inbox setting that can never be a folder (a file, or a path below a file) as a usage
+ * error, before the worker opens anything. A folder that does not exist yet is created on start.
+ */
+export function checkInboxFolder(dir: string): void {
+  for (let path = dir; ; path = dirname(path)) {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      if (dirname(path) === path) return;
+      continue; // not there yet: created on start
+    }
+    if (st.isDirectory()) return;
+    throw new UsageError(path === dir ? `inbox ${dir} is not a folder` : `inbox ${dir} cannot be a folder: ${path} is a file`);
+  }
+}
 
 export interface InboxOptions {
   pollMs?: number;
@@ -40,8 +59,14 @@ export class InboxWatcher {
     this.failedDir = join(dir, 'failed');
   }
 
-  start(): void {
+  /** Creates the inbox and its done/ and failed/ folders (before the worker starts listening). */
+  prepare(): void {
+    checkInboxFolder(this.dir);
     for (const d of [this.dir, this.doneDir, this.failedDir]) mkdirSync(d, { recursive: true });
+  }
+
+  start(): void {
+    this.prepare();
     // Files taken by an earlier run whose jobs finished before it stopped.
     this.settle(this.jobs.openFiles().map((f) => f.id));
     this.schedule(0);

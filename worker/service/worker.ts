@@ -9,7 +9,7 @@ import { indexAdvice } from '../vector-index.ts';
 import { loadLanguageDetector } from '../language.ts';
 import type { Logger } from '../log.ts';
 import { buildServer } from './http.ts';
-import { InboxWatcher } from './inbox.ts';
+import { checkInboxFolder, InboxWatcher } from './inbox.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { JobRunner } from './runner.ts';
 
@@ -38,10 +38,13 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const startedAt = Date.now();
+  // A bad setting is a usage error, said before the model is loaded and the database opened.
+  if (config.inbox) checkInboxFolder(config.inbox);
   const ctx = await openContext(config, log, { writer: 'newsdedup worker' });
   // Loaded now rather than by the first draft without a language (half a second an editor would wait).
   await loadLanguageDetector();
   let stopping = false;
+  let listening: FastifyInstance | undefined;
   try {
     // A 202 promises the article is on disk: every commit is synced (WAL, synchronous=FULL), so an
     // acknowledged job survives a power cut too, not only a crash of the process.
@@ -53,7 +56,9 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     const metrics = new ServiceMetrics({ queueDepth: () => runner.queueDepth, indexVectors: () => ctx.index.size });
     const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids) });
     if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, queueLimit: config.queueLimit });
+    inbox?.prepare();
     const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
+    listening = app;
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -100,6 +105,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     };
     return { url, port, ctx, jobs, runner, inbox, app, stop, stopped };
   } catch (err) {
+    await listening?.close(); // a start that fails after listening does not leave the port open
     ctx.close();
     throw err;
   }
