@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Store } from '../db/store.ts';
 import { MAX_TEXT_CHARS } from '../worker/article.ts';
@@ -387,6 +388,19 @@ describe('labelled files that cannot be scored or fitted', () => {
     expect(lone.code).toBe(2);
     expect(lone.stderr).toMatch(/no two articles with the same "cluster"/);
     expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false);
+  });
+
+  it('eval reads labels as JSON lines only, gzip-compressed or not, and says so of another file type', async () => {
+    const rows = jsonl([{ ...article('q', FIXTURE_TEXTS.quake), cluster: 1 }, { ...article('q2', FIXTURE_TEXTS.quake), cluster: 1 }]);
+    // JSON lines under a .json name had been scored as if nothing in it was stored.
+    writeFileSync(join(dir, 'labels.json'), rows);
+    const wrong = await run(['eval', join(dir, 'labels.json')]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/labels\.json: a labelled file is JSON lines \(\.jsonl or \.ndjson, optionally \.gz\)/);
+    writeFileSync(join(dir, 'labels.jsonl.gz'), gzipSync(rows));
+    const gz = await run(['eval', join(dir, 'labels.jsonl.gz'), '--json']);
+    expect(gz.code).toBe(0);
+    expect(gz.json().metrics.pairwise.recall).toBe(1);
   });
 });
 

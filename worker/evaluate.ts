@@ -1,13 +1,13 @@
 // `eval`: ingests a labelled file into a throw-away database (or a new one kept for inspection),
 // with the labels kept away from the pipeline (the input reader drops unknown fields), then scores
 // the clusters against them.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { type Context, openContext } from './context.ts';
 import { InputError, UsageError } from './errors.ts';
-import { readInputs } from './input.ts';
+import { fileFormat, readBytes, readInputs } from './input.ts';
 import { lexicalClusters } from './lexical-baseline.ts';
 import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics, type LabelledItem } from './metrics.ts';
@@ -19,10 +19,15 @@ export interface GoldLabel {
   lang?: string;
 }
 
-/** Reads the gold labels of a JSON-lines file: every line needs `id` and `cluster`. */
+/** Reads the gold labels of a JSON-lines file (gzip-compressed or not): every line needs `id` and `cluster`. */
 export function readGoldLabels(file: string): GoldLabel[] {
+  const { ext, gzip } = fileFormat(file);
+  // Labels are read line by line beside the ingest, which reads by extension: a .json file of
+  // JSON lines was scored as if nothing in it had been stored.
+  if (ext !== '.jsonl' && ext !== '.ndjson') throw new UsageError(`${file}: a labelled file is JSON lines (.jsonl or .ndjson, optionally .gz), one article with "id" and "cluster" a line`);
   const labels: GoldLabel[] = [];
-  readFileSync(file, 'utf8')
+  readBytes(file, gzip)
+    .toString('utf8')
     .split('\n')
     .forEach((line, i) => {
       if (!line.trim()) return;

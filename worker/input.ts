@@ -46,7 +46,7 @@ export const isSupportedFile = (name: string) => SUPPORTED_EXTENSIONS.includes(f
 export const unsupportedFile = (name: string) => `unsupported file type "${extname(name) || '(none)'}" (supported: ${SUPPORTED_FILES})`;
 
 /** A whole file's bytes, decompressed when it is gzip-compressed. */
-function readBytes(file: string, gzip: boolean): Buffer {
+export function readBytes(file: string, gzip: boolean): Buffer {
   const raw = readFileSync(file);
   if (!gzip) return raw;
   try {
