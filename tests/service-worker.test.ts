@@ -120,6 +120,29 @@ describe('inbox folder', () => {
       expect(await worker.stop()).toBe(true);
     }
   });
+
+  it('logs a warning naming the file and the reason when a file goes to failed/ without any article taken', async () => {
+    const { dir, config } = setup({ inbox: 'inbox' });
+    const inbox = join(dir, 'inbox');
+    const warnings: Record<string, unknown>[] = [];
+    const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;
+    const worker = await startWorker(config, log, { inboxPollMs: 40 });
+    try {
+      writeFileSync(join(inbox, 'empty.jsonl'), '');
+      writeFileSync(join(inbox, 'bin.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]));
+      writeFileSync(join(inbox, 'weird.bin'), 'whatever');
+      writeFileSync(join(inbox, 'bad.jsonl'), `${JSON.stringify({ id: 'x1' })}\nnope\n{"id":"x3","text":42}\n{"id":"x4"}\n`);
+      await until(() => readdirSync(join(inbox, 'failed')).length === 8, 'four files in failed/');
+      expect(warnings.map((w) => w.file).sort()).toEqual(['bad.jsonl', 'bin.txt', 'empty.jsonl', 'weird.bin']);
+      const of = (file: string) => warnings.find((w) => w.file === file)!;
+      expect(of('empty.jsonl')).toMatchObject({ msg: expect.stringMatching(/failed\//), reason: 'no article in this file', movedTo: 'failed/empty.jsonl' });
+      expect(of('bin.txt').reason).toMatch(/binary file/);
+      expect(of('weird.bin').reason).toMatch(/unsupported file type "\.bin"/);
+      expect(of('bad.jsonl')).toMatchObject({ problems: 4, reason: expect.stringMatching(/^line 1 \(x1\): article has no "text" or "html".*; line 2: malformed JSON.*; line 3 \(x3\): .*; and 1 more in bad\.jsonl\.error\.txt$/) });
+    } finally {
+      expect(await worker.stop()).toBe(true);
+    }
+  });
 });
 
 describe('exactly once', () => {

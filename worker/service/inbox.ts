@@ -121,7 +121,7 @@ export class InboxWatcher {
 
   private async take(name: string, path: string, size: number, mtimeMs: number): Promise<void> {
     if (!isSupportedFile(name)) {
-      this.moveFailed(name, [{ message: unsupportedFile(name) }], 0);
+      this.failOutright(name, [{ message: unsupportedFile(name) }]);
       return;
     }
     const content = readFileSync(path);
@@ -139,12 +139,24 @@ export class InboxWatcher {
       }
     }
     if (jobs.length === 0) {
-      this.moveFailed(name, errors.length ? errors : [{ message: 'no article in this file' }], 0);
+      this.failOutright(name, errors.length ? errors : [{ message: 'no article in this file' }]);
       return;
     }
     const { fileId } = this.jobs.enqueueFile({ name, size, mtimeMs, sha256, errors }, jobs);
     this.log.info({ file: name, articles: jobs.length, rejected: errors.length }, 'inbox file queued');
     this.runner.accepted(jobs.length, 'inbox');
+  }
+
+  /** A file of which no article was taken (empty, unreadable, unsupported): to failed/ at once, with a warning in the log. */
+  private failOutright(name: string, errors: InboxFileError[]): void {
+    const to = this.moveFailed(name, errors, 0);
+    if (!to) return;
+    // The messages begin with the file (and line): "inbox/a.jsonl:2 (id): …"; the log names the file once.
+    const origin = `inbox/${name}`;
+    const bare = (m: string) => (m.startsWith(origin) ? m.slice(origin.length).replace(/^(:\d+)?( \([^)]*\))?: /, '') : m);
+    const shown = errors.slice(0, 3).map((e) => `${e.line !== undefined ? `line ${e.line}${e.id ? ` (${e.id})` : ''}: ` : ''}${bare(e.message)}`);
+    const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more in ${basename(to)}.error.txt` : '';
+    this.log.warn({ file: name, reason: `${shown.join('; ')}${more}`, problems: errors.length, movedTo: `failed/${basename(to)}` }, 'inbox file moved to failed/: no article taken');
   }
 
   /** Moves the files whose jobs are all finished. */
@@ -187,9 +199,10 @@ export class InboxWatcher {
     return to;
   }
 
-  private moveFailed(name: string, errors: InboxFileError[], ingested: number): void {
+  /** Moves a file to failed/ with its .error.txt; answers where it went (nothing when it was already gone). */
+  private moveFailed(name: string, errors: InboxFileError[], ingested: number): string | undefined {
     const from = join(this.dir, name);
-    if (!existsSync(from)) return;
+    if (!existsSync(from)) return undefined;
     const to = this.target(this.failedDir, name);
     const lines = [
       `${name}: ${errors.length} problem(s); ${ingested} article(s) of this file were ingested.`,
@@ -199,5 +212,6 @@ export class InboxWatcher {
     // The explanation is written before the move, so a crash cannot leave a failed file without one.
     writeFileSync(`${to}.error.txt`, lines.join('\n'));
     renameSync(from, to);
+    return to;
   }
 }
