@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
+import { WriterLock } from '../worker/service/lock.ts';
 import { fitThresholds, fitVerifier, originalThreshold, passageThreshold, replay } from '../worker/calibrate.ts';
 import type { Candidate } from '../worker/cluster-decision.ts';
 import type { DecisionRecord } from '../worker/pipeline.ts';
@@ -199,6 +200,16 @@ describe('calibrate on a small labelled file (bundled model)', () => {
     for (const f of h.json().folds) expect(f.test.articles + f.train.articles).toBe(labelled.length);
     expect(h.json().mean.f1).toBeGreaterThanOrEqual(0);
     expect((await cli(['calibrate', file, '--holdout', '1', '--save'], { cwd: dir })).code).toBe(2);
+
+    // --save writes to the database: not while another writer holds it (it used to write anyway).
+    const held = WriterLock.tryAcquire(join(dir, 'newsdedup.db'), 'newsdedup ingest');
+    try {
+      const blocked = await cli(['calibrate', file, '--save'], { cwd: dir, env: { NEWSDEDUP_LOCK_WAIT: '0' } });
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toMatch(/is being written by pid \d+ .*newsdedup ingest/);
+    } finally {
+      held.lock!.release();
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
 import { checkVerifier, type VerifierWeights } from './verifier.ts';
+import { WriterLock } from './service/lock.ts';
 
 /** The thresholds in place, less a verifier fitted for other features than this version's (said in the log). */
 function usable(t: Thresholds, log: Logger): Thresholds {
@@ -129,11 +130,17 @@ export async function calibrateFile(
 
   const savedTo: string[] = [];
   if (opts.save) {
-    const store = new Store(config.db);
+    // A writer, like ingest: it waits for a worker or cron run to let go of the database.
+    const lock = await WriterLock.acquire(config.db, { command: 'newsdedup calibrate --save', waitMs: config.lockWait * 1000, log });
     try {
-      store.setCalibration(model, { ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) });
+      const store = new Store(config.db);
+      try {
+        store.setCalibration(model, { ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) });
+      } finally {
+        store.close();
+      }
     } finally {
-      store.close();
+      lock.release();
     }
     savedTo.push(config.db);
   }
