@@ -120,6 +120,19 @@ describe('intake', () => {
     for (const id of ['ok1', 'ok2', 'd1', 'j1']) expect((await req('GET', `/articles/${id}`)).status).toBe(404);
   });
 
+  it('accepts NDJSON that starts with a UTF-8 byte order mark, as JSON with one', async () => {
+    const bom = '\ufeff';
+    const nd = await req('POST', '/articles', { raw: `${bom}${JSON.stringify({ id: 'bom-nd', text: FIXTURE_TEXTS.budget })}\n`, type: 'application/x-ndjson' });
+    expect(nd.status).toBe(202);
+    expect(nd.json.articles).toEqual([{ id: 'bom-nd', job: expect.any(Number) }]);
+    const json = await req('POST', '/articles', { raw: `${bom}${JSON.stringify({ id: 'bom-json', text: FIXTURE_TEXTS.budget })}`, type: 'application/json' });
+    expect(json.status).toBe(202);
+    const plain = await req('POST', '/check', { raw: `${bom}Budget\n${FIXTURE_TEXTS.budget}`, type: 'text/plain', token: null });
+    expect(plain.status).toBe(200);
+    expect(plain.json.article.title).toBe('Budget');
+    await worker.runner.whenDrained();
+  });
+
   it('refuses oversized bodies (413), other content types (415), and writes without the token (401)', async () => {
     const big = await req('POST', '/articles', { body: { id: 'big', text: 'word '.repeat(20_000) } });
     expect(big.status).toBe(413);

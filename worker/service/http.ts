@@ -131,7 +131,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (req, body, done) => {
     const items: unknown[] = [];
     const lines: number[] = [];
-    const text = body as string;
+    // A byte order mark opening the body is not part of the first line (JSON bodies are read the same way).
+    const text = (body as string).replace(/^\ufeff/, '');
     let lineNo = 0;
     for (const line of text.split('\n')) {
       lineNo++;
