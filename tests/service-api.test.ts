@@ -134,6 +134,24 @@ describe('intake', () => {
     await worker.runner.whenDrained();
   });
 
+  it('refuses a body that is not valid UTF-8 with 400 naming the problem, instead of storing U+FFFD', async () => {
+    const send = (path: string, type: string, body: Buffer) =>
+      fetch(`${worker.url}${path}`, { method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(body) }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+    const latin1 = Buffer.from('{"id":"lat1","text":"caf\xe9 au lait"}', 'latin1');
+    const json = await send('/articles', 'application/json', latin1);
+    expect(json.status).toBe(400);
+    expect(json.json.message).toMatch(/not valid UTF-8/);
+    expect(json.json.errors).toEqual([expect.objectContaining({ field: 'body' })]);
+    const nd = await send('/articles', 'application/x-ndjson', Buffer.concat([Buffer.from('{"id":"lat0","text":"fine"}\n'), Buffer.from('{"id":"lat2","text":"na\xefve"}\n', 'latin1')]));
+    expect(nd.status).toBe(400);
+    expect(nd.json.message).toMatch(/^line 2: not valid UTF-8/);
+    expect(nd.json.errors).toEqual([expect.objectContaining({ field: 'line 2: body', line: 2 })]);
+    const check = await send('/check', 'text/plain; charset=utf-8', Buffer.from('Caf\xe9\nUn caf\xe9 au lait.', 'latin1'));
+    expect(check.status).toBe(400);
+    expect(check.json.message).toMatch(/not valid UTF-8/);
+    for (const id of ['lat0', 'lat1', 'lat2']) expect((await req('GET', `/articles/${id}`)).status).toBe(404);
+  });
+
   it('refuses oversized bodies (413), other content types (415), and writes without the token (401)', async () => {
     const big = await req('POST', '/articles', { body: { id: 'big', text: 'word '.repeat(20_000) } });
     expect(big.status).toBe(413);

@@ -88,6 +88,25 @@ function fieldOf(message: string): string {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Bytes as UTF-8 text without the byte order mark that may open it; undefined when they are not UTF-8. */
+function decodeUtf8(bytes: Uint8Array, opening = true): string | undefined {
+  try {
+    const text = utf8.decode(bytes);
+    return opening ? text.replace(/^\ufeff/, '') : text;
+  } catch {
+    return undefined;
+  }
+}
+
+const notUtf8 = (line?: number) =>
+  new HttpError(
+    400,
+    `${line !== undefined ? `line ${line}: ` : ''}not valid UTF-8 text: send the body encoded as UTF-8 (other encodings are not converted)`,
+    [{ field: line !== undefined ? `line ${line}: body` : 'body', message: 'not valid UTF-8', ...(line !== undefined && { line }) }],
+  );
+
 /** An InputError's message without the "file:line (id): " prefix. */
 function bareMessage(err: InputError): string {
   const prefix = `${err.file}${err.line !== undefined ? `:${err.line}` : ''}${err.articleId ? ` (${err.articleId})` : ''}: `;
@@ -127,15 +146,38 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
+  // Bodies are read as bytes and decoded strictly: text that is not UTF-8 is refused (400), as
+  // files are, rather than stored with U+FFFD in place of its letters. A byte order mark opening
+  // the body is dropped.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === undefined) done(notUtf8(), undefined);
+    else jsonParser(req, text, done);
+  });
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === undefined) done(notUtf8(), undefined);
+    else done(null, text);
+  });
+
   // NDJSON: one article per non-empty line; the line numbers are kept for error messages.
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'buffer' }, (req, body, done) => {
     const items: unknown[] = [];
     const lines: number[] = [];
-    // A byte order mark opening the body is not part of the first line (JSON bodies are read the same way).
-    const text = (body as string).replace(/^\ufeff/, '');
+    const bytes = body as Buffer;
     let lineNo = 0;
-    for (const line of text.split('\n')) {
+    // Split on the newline byte (never part of another UTF-8 character), so a bad byte is named by its line.
+    for (let start = 0; start <= bytes.length; ) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl === -1 ? bytes.length : nl;
       lineNo++;
+      const line = decodeUtf8(bytes.subarray(start, end), lineNo === 1);
+      start = end + 1;
+      if (line === undefined) {
+        done(notUtf8(lineNo), undefined);
+        return;
+      }
       if (!line.trim()) continue;
       try {
         items.push(JSON.parse(line));
