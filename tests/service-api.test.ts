@@ -160,6 +160,14 @@ describe('intake', () => {
     expect(plain.status).toBe(415);
     const xml = await req('POST', '/articles', { raw: '<a/>', type: 'application/xml' });
     expect(xml.status).toBe(415);
+    expect(xml.json.message).toMatch(/^unsupported content type "application\/xml": send application\/json \(an article or an array\) or application\/x-ndjson \(one article per line\)$/);
+    expect(plain.json.message).toBe(xml.json.message.replace('"application/xml"', '"text/plain"'));
+    // /check takes JSON or plain text, not NDJSON, and says so.
+    for (const type of ['application/xml', 'application/x-ndjson']) {
+      const check = await req('POST', '/check', { raw: '{"text": "a draft"}', type, token: null });
+      expect(check.status, type).toBe(415);
+      expect(check.json.message).toBe(`unsupported content type "${type}": send application/json (an article) or text/plain (first line = title)`);
+    }
     const anonymous = await req('POST', '/articles', { body: { id: 'anon', text: 'x' }, token: null });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);

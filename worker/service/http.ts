@@ -70,6 +70,14 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** What each route with a body takes, for the 415 answer. */
+const ACCEPTS: Record<string, string> = {
+  '/articles': 'application/json (an article or an array) or application/x-ndjson (one article per line)',
+  '/check': 'application/json (an article) or text/plain (first line = title)',
+};
+const unsupportedType = (req: FastifyRequest) =>
+  new HttpError(415, `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send ${ACCEPTS[req.routeOptions.url ?? ''] ?? 'application/json'}`);
+
 /** How the request body arrived: one object, an array, or NDJSON (with the line of each article). */
 type BodyShape = { kind: 'object' } | { kind: 'array' } | { kind: 'ndjson'; lines: number[] };
 const bodyShapes = new WeakMap<FastifyRequest, BodyShape>();
@@ -231,7 +239,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? `request body is larger than ${http.bodyLimit} bytes (http.bodyLimit)`
         : (err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json or application/x-ndjson`
+          ? unsupportedType(req).message
           : err.message;
     return reply.code(status).send({ error: STATUS_TEXT[status] ?? 'Error', message });
   });
@@ -288,7 +296,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       schema: schemas.postArticles,
       onRequest: [requireToken, refuseWhileStopping],
       preValidation: async (req) => {
-        if (typeof req.body === 'string') throw new HttpError(415, 'send application/json (an article or an array) or application/x-ndjson (one article per line)');
+        if (typeof req.body === 'string') throw unsupportedType(req);
         if (!bodyShapes.has(req)) bodyShapes.set(req, { kind: Array.isArray(req.body) ? 'array' : 'object' });
         if (!Array.isArray(req.body)) req.body = [req.body];
       },
@@ -383,6 +391,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // --- the editors' check ---
   app.post('/check', { schema: schemas.postCheck, preValidation: async (req) => {
+    if (bodyShapes.get(req)?.kind === 'ndjson') throw unsupportedType(req);
     if (typeof req.body === 'string') {
       const draft = plainTextDraft(req.body);
       if (!draft) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
