@@ -215,7 +215,24 @@ describe('reading', () => {
     const bad = await req('GET', '/clusters?minSize=big');
     expect(bad.status).toBe(400);
     expect(bad.json.errors[0].field).toBe('querystring.minSize');
-    expect((await req('GET', '/clusters?colour=red')).status).toBe(400);
+    // An unknown parameter is named (a misspelt filter would otherwise be ignored); "_", the usual cache-buster, is ignored.
+    const unknown = await req('GET', '/clusters?colour=red&minSize=1');
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.errors).toEqual([{ field: 'querystring.colour', message: 'is not a parameter of GET /clusters (known: since, minSize, lang, limit, members)' }]);
+    expect((await req('GET', '/check?x=1')).status).toBe(404); // (a GET route it is not)
+    const checkParam = await req('POST', '/check?lmit=3', { body: { text: 'x' }, token: null });
+    expect(checkParam.json.errors).toEqual([{ field: 'querystring.lmit', message: 'is not a parameter of POST /check (known: limit)' }]);
+    expect((await req('GET', '/clusters?_=1736150400000')).json.clusters).toEqual(all.json.clusters);
+    // since: an ISO 8601 date-time with its time zone, or a date (from 00:00 UTC that day).
+    expect((await req('GET', '/clusters?since=2025-01-06')).json.clusters).toEqual(all.json.clusters);
+    expect((await req('GET', '/clusters?since=2999-01-01')).json.clusters).toEqual([]);
+    expect((await req('GET', `/clusters?since=${encodeURIComponent('2025-01-06T07:00:00+01:00')}`)).json.clusters).toEqual(all.json.clusters);
+    expect((await req('GET', '/clusters?since=2999-01-01T00:00:00Z')).json.clusters).toEqual([]);
+    for (const since of ['yesterday', '2025-02-30', '2025-01-06T07:00:00', '2025-01-06T25:00:00Z']) {
+      const badSince = await req('GET', `/clusters?since=${since}`);
+      expect(badSince.status, since).toBe(400);
+      expect(badSince.json.errors, since).toEqual([{ field: 'querystring.since', message: expect.stringMatching(/^must be an ISO 8601 date-time with a time zone \(2025-01-06T07:00:00Z\) or a date \(2025-01-06/) }]);
+    }
 
     const one = await req('GET', `/clusters/${seeds.id}`);
     expect(one.status).toBe(200);

@@ -115,6 +115,25 @@ const notUtf8 = (line?: number) =>
     [{ field: line !== undefined ? `line ${line}: body` : 'body', message: 'not valid UTF-8', ...(line !== undefined && { line }) }],
   );
 
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?([Zz]|([+-])(\d\d)(?::?(\d\d))?))?$/;
+
+/**
+ * A time given as an RFC 3339 / ISO 8601 date-time with its time zone (`2025-01-06T07:00:00Z`,
+ * `…+01:00`) or as a date (`2025-01-06`: 00:00 UTC that day), as an ISO string in UTC; null when
+ * it is neither or names no real day or time. A time without a zone is refused: whose local time?
+ */
+export function isoTime(s: string): string | null {
+  const m = ISO_TIME.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', , sign, tzh = '0', tzm = '0'] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
+  const dayStart = Date.UTC(year, month - 1, day);
+  if (month < 1 || month > 12 || new Date(dayStart).getUTCDate() !== day || hour > 23 || minute > 59 || second > 59 || Number(tzh) > 23 || Number(tzm) > 59) return null;
+  const offsetMinutes = sign ? (sign === '-' ? -1 : 1) * (Number(tzh) * 60 + Number(tzm)) : 0;
+  const ms = dayStart + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + Math.floor(Number(`0${frac || '.0'}`) * 1000);
+  return new Date(ms).toISOString();
+}
+
 /** An InputError's message without the "file:line (id): " prefix. */
 function bareMessage(err: InputError): string {
   const prefix = `${err.file}${err.line !== undefined ? `:${err.line}` : ''}${err.articleId ? ` (${err.articleId})` : ''}: `;
@@ -199,6 +218,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done(null, items);
   });
 
+  // "_" is the usual cache-buster (jQuery's cache: false, many proxies' advice): ignored by every route.
+  // Other unknown query parameters are refused by the routes' schemas, naming them.
+  app.addHook('preValidation', async (req) => {
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query && typeof query === 'object' && Object.hasOwn(query, '_')) delete query._;
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -218,8 +244,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         }
         const missing = (v.params as { missingProperty?: string }).missingProperty;
         if (v.keyword === 'required' && missing) path.push(missing);
-        const field = `${context === 'body' ? '' : `${context}.`}${path.join('.') || (context === 'body' ? 'body' : context)}`;
-        return { field: `${where.prefix}${field}`, message: v.message ?? 'invalid', ...(where.index !== undefined && { index: where.index }), ...(where.line !== undefined && { line: where.line }) };
+        const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+        let message = v.message ?? 'invalid';
+        if (v.keyword === 'additionalProperties' && extra !== undefined) {
+          path.push(extra);
+          if (context === 'querystring') {
+            const known = Object.keys((req.routeOptions.schema?.querystring as { properties?: object } | undefined)?.properties ?? {});
+            message = `is not a parameter of ${req.method} ${req.routeOptions.url} (known: ${known.join(', ')})`;
+          }
+        }
+        const field = context === 'body' ? path.join('.') || 'body' : [context, ...path].join('.');
+        return { field: `${where.prefix}${field}`, message, ...(where.index !== undefined && { index: where.index }), ...(where.line !== undefined && { line: where.line }) };
       });
       const unique = errors.filter((e, i) => errors.findIndex((o) => o.field === e.field && o.message === e.message) === i);
       return reply.code(400).send({ error: STATUS_TEXT[400], message: unique.map((e) => `${e.field} ${e.message}`).join('; '), errors: unique });
@@ -370,7 +405,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (members > 1000) throw new HttpError(400, 'querystring.members must be at most 1000', [{ field: 'querystring.members', message: 'must be at most 1000' }]);
     if (minSize < 1) throw new HttpError(400, 'querystring.minSize must be at least 1', [{ field: 'querystring.minSize', message: 'must be at least 1' }]);
     if (limit < 1 || limit > 500) throw new HttpError(400, 'querystring.limit must be from 1 to 500', [{ field: 'querystring.limit', message: 'must be from 1 to 500' }]);
-    const ids = ctx.store.recentClusterIds({ minSize, limit, since: q.since && new Date(q.since).toISOString(), lang: q.lang?.toLowerCase() });
+    const since = q.since === undefined ? undefined : isoTime(q.since);
+    if (since === null) {
+      const message = 'must be an ISO 8601 date-time with a time zone (2025-01-06T07:00:00Z) or a date (2025-01-06, meaning from 00:00 UTC that day)';
+      throw new HttpError(400, `querystring.since ${message}, got ${JSON.stringify(q.since)}`, [{ field: 'querystring.since', message }]);
+    }
+    const ids = ctx.store.recentClusterIds({ minSize, limit, since, lang: q.lang?.toLowerCase() });
     return { clusters: ids.map((id) => ({ ...ctx.store.cluster(id)!, members: ctx.store.firstMembers(id, members) })) };
   });
 

@@ -80,7 +80,10 @@ export const listClusters = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      since: { type: 'string', format: 'date-time', description: 'Only clusters updated at or after this time (ISO 8601)' },
+      since: {
+        type: 'string',
+        description: 'Only clusters updated at or after this time: an ISO 8601 date-time with its time zone (2025-01-06T07:00:00Z) or a date (2025-01-06: from 00:00 UTC)',
+      },
       minSize: integerString('Only clusters with at least this many articles (default 2)'),
       lang: { type: 'string', pattern: '^[A-Za-z]{2,3}$', description: 'Only clusters with a member in this language (ISO 639-1)' },
       limit: integerString('At most this many clusters (default 50, at most 500)'),
