@@ -25,6 +25,17 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
+/**
+ * The migrations a database has not seen, read without writing to it (a reader's check): empty
+ * when it is current; undefined when it is not a newsdedup database at all (no schema_migrations
+ * table: an empty file, or another application's SQLite database).
+ */
+export function pendingMigrations(db: Database.Database, migrations = loadMigrations()): Migration[] | undefined {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()) return undefined;
+  const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  return migrations.filter((m) => !done.has(m.version));
+}
+
 /** Returns the versions applied by this call. */
 export function migrate(db: Database.Database, migrations = loadMigrations()): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

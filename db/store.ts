@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { fromInt8Blob, type Quantised, quantise } from './int8.ts';
-import { migrate } from './migrate.ts';
+import { type Migration, migrate, pendingMigrations } from './migrate.ts';
 import type { Reading } from '../models/embedder.ts';
 
 export interface ArticleInput {
@@ -206,6 +206,20 @@ export interface ReembedTarget extends Required<VectorSpace> {
   modelFlags: string;
 }
 
+/**
+ * A database a read-only Store cannot use as it is: not a newsdedup database (`pending` undefined),
+ * or one that needs migrations (`pending`), which a reader does not apply.
+ */
+export class SchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly pending: Migration[] | undefined,
+  ) {
+    super(pending ? `${path} needs migration${pending.length > 1 ? 's' : ''} ${pending.map((m) => m.version).join(', ')}` : `${path} is not a newsdedup database`);
+    this.name = 'SchemaError';
+  }
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly s;
@@ -224,12 +238,26 @@ export class Store {
   /** Inside transaction(): no other connection can write until it ends. */
   private writing = false;
 
+  /**
+   * Opens (a writer: creates) the database and applies the migrations it has not seen. `readonly`
+   * opens it as SQLite's read-only connection that writes nothing, not even the schema: the file
+   * must exist and be a current newsdedup database, else SchemaError (or SQLite's own error: a
+   * file that is not SQLite, a WAL database whose -shm file this user cannot create).
+   */
   constructor(
     readonly path: string,
     opts: { readonly?: boolean } = {},
   ) {
     this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
-    if (!opts.readonly) {
+    if (opts.readonly) {
+      try {
+        const pending = pendingMigrations(this.db);
+        if (!pending || pending.length > 0) throw new SchemaError(path, pending);
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
+    } else {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');

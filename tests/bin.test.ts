@@ -1,6 +1,7 @@
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_TEXTS, jsonl, ROOT, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
@@ -60,5 +61,56 @@ describe('the newsdedup executable', () => {
     execSync(`"${bin}" ingest many.jsonl --model-dir "${tinyModel()}" --json --log-level silent | (sleep 1; cat > out.json)`, { cwd: dir, shell: '/bin/bash' });
     const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
     expect(out.articles).toHaveLength(1500);
+  });
+});
+
+// A database in a folder this user cannot write. Root may write anything, so as root the commands
+// run as nobody through runuser (skipped where there is none); otherwise the folder is made read-only.
+const asRoot = process.getuid?.() === 0;
+const otherUser = asRoot && spawnSync('runuser', ['--version']).status === 0;
+
+describe.skipIf(asRoot && !otherUser)('a database in a folder this user cannot write', () => {
+  const asReader = (args: string[], cwd: string) =>
+    asRoot
+      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, bin, ...args], { cwd, encoding: 'utf8' })
+      : spawnSync(bin, args, { cwd, encoding: 'utf8' });
+
+  it('is read by stats, clusters, export and check without writing, or refused in one line when SQLite cannot read it', () => {
+    const dir = tempDir();
+    const db = join(dir, 'newsdedup.db');
+    execFileSync(bin, ['ingest', SEEDS, '--log-level', 'silent'], { cwd: dir, encoding: 'utf8' });
+    const files = readdirSync(dir);
+    const lockDown = (file: number, folder: number) => {
+      for (const f of files) chmodSync(join(dir, f), file);
+      chmodSync(dir, folder);
+    };
+    lockDown(0o444, 0o555);
+    const bytes = readFileSync(db);
+    const readers = [['stats'], ['clusters'], ['export'], ['check', join(SEEDS, '001_1731066e91127400.txt')]];
+    try {
+      // A WAL database is read through its -shm file, which nobody has created yet and this user cannot.
+      for (const args of readers) {
+        const r = asReader(args, dir);
+        expect(r.status, args[0]).toBe(2);
+        expect(r.stderr, args[0]).toMatch(new RegExp(`^newsdedup: cannot read database ${db}: SQLite reads a WAL database through newsdedup\\.db-shm beside it, which this user cannot create in ${dir} .*Run as a user who can write ${dir}, or read a copy\\n$`));
+      }
+      // While a writer has it open (the worker), the -shm file is there and readers read.
+      const writer = new Database(db, { fileMustExist: true });
+      try {
+        writer.prepare('SELECT count(*) FROM articles').get();
+        for (const args of readers) {
+          const r = asReader(args, dir);
+          expect(r.stderr, args[0]).toBe('');
+          expect(r.status, args[0]).toBe(0);
+        }
+        expect(asReader(['stats', '--json'], dir).stdout).toMatch(/"articles":3,/);
+        expect(asReader(['check', join(SEEDS, '001_1731066e91127400.txt'), '--json'], dir).stdout).toMatch(/^\{"article":\{"id":"001_1731066e91127400"/);
+      } finally {
+        writer.close();
+      }
+      expect(readFileSync(db)).toEqual(bytes);
+    } finally {
+      lockDown(0o644, 0o755);
+    }
   });
 });

@@ -2,6 +2,8 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import Database from 'better-sqlite3';
+import { loadMigrations, migrate } from '../db/migrate.ts';
 import { Store } from '../db/store.ts';
 import { MAX_TEXT_CHARS } from '../worker/article.ts';
 import { WriterLock } from '../worker/service/lock.ts';
@@ -374,6 +376,53 @@ describe('read commands', () => {
       index: { exists: true, vectors: 3, current: true, m: 16, efConstruction: 200, efSearch: 64 },
       advice: [],
     });
+  });
+});
+
+describe('read commands write nothing to the database', () => {
+  const readers = (db: string): string[][] => [
+    ['stats', '--db', db],
+    ['clusters', '--db', db],
+    ['export', '--db', db],
+    ['check', join(SEEDS, '001_1731066e91127400.txt'), '--db', db],
+  ];
+
+  it('report an empty file or another file as not a newsdedup database, and leave it as it was', async () => {
+    writeFileSync(join(dir, 'empty.db'), '');
+    writeFileSync(join(dir, 'notes.db'), 'some notes, not a database\n');
+    for (const [file, why] of [['empty.db', 'an empty file'], ['notes.db', 'file is not a database']] as const) {
+      const before = readFileSync(join(dir, file));
+      for (const args of readers(file)) {
+        const r = await run(args);
+        expect(r.code, args[0]).toBe(2);
+        expect(r.stderr, args[0]).toBe(`newsdedup: ${join(dir, file)} is not a newsdedup database (${why})\n`);
+      }
+      expect(readFileSync(join(dir, file)), file).toEqual(before);
+    }
+  });
+
+  it('refuse a database that needs migrations, naming it, without upgrading it; a writer upgrades it', async () => {
+    const db = join(dir, 'newsdedup.db');
+    // As an older newsdedup left it: every migration but the last applied.
+    const last = loadMigrations().at(-1)!;
+    const old = new Database(db);
+    migrate(old, loadMigrations().slice(0, -1));
+    old.close();
+    for (const args of readers('newsdedup.db')) {
+      const r = await run(args);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toMatch(new RegExp(`^newsdedup: database ${db} is out of date \\(it lacks migration ${last.version} of this newsdedup\\): .*open it once with a writer[^\\n]*\\n$`));
+    }
+    const versions = () => {
+      const conn = new Database(db, { readonly: true });
+      const v = conn.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+      conn.close();
+      return v;
+    };
+    expect(versions()).not.toContain(last.version);
+    expect((await run(['ingest', SEEDS])).code).toBe(0);
+    expect(versions()).toContain(last.version);
+    expect((await runNoModel(['stats', '--json'])).json()).toMatchObject({ articles: 3 });
   });
 });
 

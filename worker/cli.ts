@@ -269,7 +269,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const { checkArticle, DRAFT_ID } = await import('./check.ts');
     const item = await readSingleArticle(file, io, DRAFT_ID);
     if (!item.ok) throw item.error;
-    const ctx = await openContext(config, log);
+    const ctx = await openContext(config, log, { readOnly: true });
     try {
       const report = await checkArticle(ctx, item.article, { limit });
       if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
@@ -410,7 +410,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     program.command('reembed').description('re-embed every stored article with the configured model (after changing models), then rebuild the index; clusters are kept'),
   ).action(async (flags: CommonFlags) => {
     const { config, log } = ctxFor(flags);
-    openStore(config, { unfinishedReembed: 'allow' }).close();
+    // A writer: it opens the database (and upgrades it) once the model is loaded; a mistyped path is said first.
+    requireDatabase(config);
     const ctx = await openContext(config, log, { reembed: true, writer: REEMBED_COMMAND });
     try {
       const { reembedAll } = await import('./reembed.ts');
