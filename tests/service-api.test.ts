@@ -114,10 +114,18 @@ describe('intake', () => {
     expect(badJson.status).toBe(400);
     expect(badJson.json.message).toMatch(/line 2: malformed JSON/);
 
+    // The body schema is given per content type: each JSON type is validated, parameters and case aside.
+    const charset = await req('POST', '/articles', { raw: JSON.stringify([{ id: 'ok3', text: 'fine' }, { id: 'bad', text: 42 }]), type: 'Application/JSON; charset=UTF-8' });
+    expect(charset.json.errors).toContainEqual(expect.objectContaining({ field: '[1].text', index: 1 }));
+    for (const type of ['application/ndjson', 'application/jsonl']) {
+      const noId = await req('POST', '/articles', { raw: '{"id":"ok4","text":"a"}\n{"text":"b"}\n', type });
+      expect(noId.json.errors, type).toEqual([expect.objectContaining({ field: 'line 2: id', line: 2 })]);
+    }
+
     const notJson = await req('POST', '/articles', { raw: '{"id": "x", ', type: 'application/json' });
     expect(notJson.status).toBe(400);
 
-    for (const id of ['ok1', 'ok2', 'd1', 'j1']) expect((await req('GET', `/articles/${id}`)).status).toBe(404);
+    for (const id of ['ok1', 'ok2', 'ok3', 'ok4', 'd1', 'j1']) expect((await req('GET', `/articles/${id}`)).status).toBe(404);
   });
 
   it('accepts NDJSON that starts with a UTF-8 byte order mark, as JSON with one', async () => {
@@ -260,6 +268,9 @@ describe('reading', () => {
     expect(plain.json.article).toMatchObject({ id: 'draft', title: 'Budget' });
     expect(plain.json.matches.length).toBeLessThanOrEqual(3);
     expect((await req('POST', '/check', { body: { title: 'empty' }, token: null })).status).toBe(400);
+    const badTitle = await req('POST', '/check', { raw: JSON.stringify({ title: 7, text: 'x' }), type: 'application/json; charset=utf-8', token: null });
+    expect(badTitle.json.errors).toEqual([expect.objectContaining({ field: 'title', message: 'must be string,null' })]);
+    expect((await req('POST', '/check', { raw: '\n \n', type: 'text/plain', token: null })).json.message).toBe('the draft is empty');
     expect((await req('POST', '/check?limit=0', { body: { text: 'x' }, token: null })).status).toBe(400);
     expect(worker.ctx.store.counts()).toEqual(before);
   });
@@ -284,6 +295,21 @@ describe('reading', () => {
     expect(o.json.openapi).toMatch(/^3\./);
     expect(Object.keys(o.json.paths)).toEqual(expect.arrayContaining(['/articles', '/articles/{id}', '/clusters', '/clusters/{id}', '/check', '/healthz', '/metrics']));
     expect(o.json.paths['/articles'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id']);
+    // Every content type a route takes, and every answer it gives.
+    expect(Object.keys(o.json.paths['/articles'].post.requestBody.content)).toEqual(expect.arrayContaining(['application/json', 'application/x-ndjson']));
+    expect(o.json.paths['/articles'].post.requestBody.content['application/x-ndjson'].schema.items.required).toEqual(['id']);
+    expect(Object.keys(o.json.paths['/check'].post.requestBody.content).sort()).toEqual(['application/json', 'text/plain']);
+    expect(o.json.paths['/check'].post.requestBody.content['text/plain'].schema.type).toBe('string');
+    const answers = (path: string, method: string) => Object.keys(o.json.paths[path][method].responses).sort();
+    expect(answers('/articles', 'post')).toEqual(['202', '400', '401', '413', '415', '429', '503']);
+    expect(answers('/articles/{id}', 'get')).toEqual(['200', '202', '404', '422']);
+    expect(answers('/clusters', 'get')).toEqual(['200', '400']);
+    expect(answers('/clusters/{id}', 'get')).toEqual(['200', '404']);
+    expect(answers('/check', 'post')).toEqual(['200', '400', '413', '415', '429']);
+    expect(answers('/healthz', 'get')).toEqual(['200', '503']);
+    for (const [path, ops] of Object.entries(o.json.paths as Record<string, Record<string, { responses: Record<string, { description?: string }> }>>)) {
+      for (const [method, op] of Object.entries(ops)) for (const [code, r] of Object.entries(op.responses)) expect(r.description, `${method} ${path} ${code}`).not.toMatch(/^(Default Response)?$/);
+    }
     const page = await req('GET', '/');
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(page.text).toContain('<main');

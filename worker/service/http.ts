@@ -151,6 +151,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true, allErrors: true } },
   });
+  // Answers are written with JSON.stringify: the response schemas are the API's documentation
+  // (OpenAPI), and must not reshape an answer (fast-json-stringify drops what a schema leaves out
+  // and coerces types).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Drafts are embedded a few at a time; beyond a short backlog /check answers 429.
   const checks = new PQueue({ concurrency: Math.max(1, ctx.config.concurrency) });
   const CHECK_BACKLOG = 32;
@@ -430,14 +434,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // --- the editors' check ---
-  app.post('/check', { schema: schemas.postCheck, preValidation: async (req) => {
-    if (bodyShapes.get(req)?.kind === 'ndjson') throw unsupportedType(req);
-    if (typeof req.body === 'string') {
-      const draft = plainTextDraft(req.body);
-      if (!draft) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
-      req.body = { id: DRAFT_ID, ...draft };
-    }
-  } }, async (req) => {
+  app.post('/check', {
+    schema: schemas.postCheck,
+    preValidation: async (req) => {
+      if (bodyShapes.get(req)?.kind === 'ndjson') throw unsupportedType(req);
+    },
+    // After validation (a text/plain body is validated as text): the draft as an article.
+    preHandler: async (req) => {
+      if (typeof req.body === 'string') {
+        const draft = plainTextDraft(req.body);
+        if (!draft) throw new HttpError(400, 'the draft is empty', [{ field: 'body', message: 'empty draft' }]);
+        req.body = { id: DRAFT_ID, ...draft };
+      }
+    },
+  }, async (req) => {
     const q = req.query as { limit?: string };
     const limit = q.limit === undefined ? 10 : Number(q.limit);
     if (limit < 1 || limit > 50) throw new HttpError(400, 'querystring.limit must be from 1 to 50', [{ field: 'querystring.limit', message: 'must be from 1 to 50' }]);
