@@ -383,6 +383,20 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Throws SQLite's own error (SQLITE_READONLY...) when this connection cannot write: SQLite opens a
+   * file the user may not write read-only without a word, and says so only at the first write. A
+   * row is written and rolled back, so nothing changes.
+   */
+  assertWritable(): void {
+    this.db.exec('SAVEPOINT write_check');
+    try {
+      this.s.setMeta.run('write_check', '');
+    } finally {
+      this.db.exec('ROLLBACK TO write_check; RELEASE write_check');
+    }
+  }
+
   /** The model whose vectors the database holds, and the settings it was used with. */
   getModel(): VectorSpace | undefined {
     const model = this.s.getModel.get() as { modelId: string; dim: number } | undefined;

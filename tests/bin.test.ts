@@ -75,15 +75,20 @@ describe.skipIf(asRoot && !otherUser)('a database in a folder this user cannot w
       ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, bin, ...args], { cwd, encoding: 'utf8' })
       : spawnSync(bin, args, { cwd, encoding: 'utf8' });
 
-  it('is read by stats, clusters, export and check without writing, or refused in one line when SQLite cannot read it', () => {
+  /** A folder with the seeds ingested (the bundled model), and a way to set the modes of it and its files. */
+  function seeded(): { dir: string; db: string; lockDown: (file: number, folder: number) => void } {
     const dir = tempDir();
-    const db = join(dir, 'newsdedup.db');
     execFileSync(bin, ['ingest', SEEDS, '--log-level', 'silent'], { cwd: dir, encoding: 'utf8' });
     const files = readdirSync(dir);
     const lockDown = (file: number, folder: number) => {
       for (const f of files) chmodSync(join(dir, f), file);
       chmodSync(dir, folder);
     };
+    return { dir, db: join(dir, 'newsdedup.db'), lockDown };
+  }
+
+  it('is read by stats, clusters, export and check without writing, or refused in one line when SQLite cannot read it', () => {
+    const { dir, db, lockDown } = seeded();
     lockDown(0o444, 0o555);
     const bytes = readFileSync(db);
     const readers = [['stats'], ['clusters'], ['export'], ['check', join(SEEDS, '001_1731066e91127400.txt')]];
@@ -98,13 +103,14 @@ describe.skipIf(asRoot && !otherUser)('a database in a folder this user cannot w
       const writer = new Database(db, { fileMustExist: true });
       try {
         writer.prepare('SELECT count(*) FROM articles').get();
-        for (const args of readers) {
-          const r = asReader(args, dir);
+        const outputs = readers.map((args) => {
+          const r = asReader([...args, '--json'], dir);
           expect(r.stderr, args[0]).toBe('');
           expect(r.status, args[0]).toBe(0);
-        }
-        expect(asReader(['stats', '--json'], dir).stdout).toMatch(/"articles":3,/);
-        expect(asReader(['check', join(SEEDS, '001_1731066e91127400.txt'), '--json'], dir).stdout).toMatch(/^\{"article":\{"id":"001_1731066e91127400"/);
+          return r.stdout;
+        });
+        expect(JSON.parse(outputs[0]!)).toMatchObject({ articles: 3 });
+        expect(JSON.parse(outputs[3]!)).toMatchObject({ article: { id: '001_1731066e91127400' } });
       } finally {
         writer.close();
       }
@@ -112,5 +118,24 @@ describe.skipIf(asRoot && !otherUser)('a database in a folder this user cannot w
     } finally {
       lockDown(0o644, 0o755);
     }
+  });
+
+  it('is refused to a writer in one line, naming the file: a lock file or a database it may not write', () => {
+    const { dir, db, lockDown } = seeded();
+    const seed = join(SEEDS, '000_dfad1a769eb878c2.txt');
+    try {
+      lockDown(0o444, 0o555);
+      const locked = asReader(['ingest', seed], dir);
+      expect(locked.status).toBe(2);
+      expect(locked.stderr).toBe(`newsdedup: cannot take the writer's lock ${db}.lock: the file is read-only for this user (attempt to write a readonly database)\n`);
+      lockDown(0o444, 0o777);
+      chmodSync(`${db}.lock`, 0o666);
+      const readOnlyDb = asReader(['ingest', seed], dir);
+      expect(readOnlyDb.status).toBe(2);
+      expect(readOnlyDb.stderr).toBe(`newsdedup: cannot write database ${db}: the file is read-only for this user (attempt to write a readonly database)\n`);
+    } finally {
+      lockDown(0o644, 0o755);
+    }
+    expect(JSON.parse(execFileSync(bin, ['stats', '--json'], { cwd: dir, encoding: 'utf8' })).articles).toBe(3);
   });
 });

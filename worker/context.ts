@@ -102,11 +102,18 @@ function checkDatabasePath(path: string): void {
   if (!existsSync(dirname(resolve(path)))) throw new UsageError(`cannot create database ${path}: folder ${dirname(resolve(path))} does not exist`);
 }
 
-/** The store at a checked path (checkDatabasePath); one SQLite refuses (not a database, no permission) is a usage error that names it. */
+/**
+ * The store at a checked path (checkDatabasePath), for writing: one SQLite refuses (not a database,
+ * no permission) is a usage error that names it, said at open rather than at the first write.
+ */
 function storeAt(path: string): Store {
+  let store: Store | undefined;
   try {
-    return new Store(path);
+    store = new Store(path);
+    store.assertWritable();
+    return store;
   } catch (err) {
+    store?.close();
     throw databaseError(err, path, 'write');
   }
 }
@@ -154,7 +161,7 @@ export function databaseError(err: unknown, path: string, access: 'read' | 'writ
       access === 'read'
         ? `cannot read database ${path}: SQLite reads a WAL database through ${basename(path)}-shm beside it, which this user cannot create in ${folder} ` +
             `(not writable; the file is there while a writer has the database open). Run as a user who can write ${folder}, or read a copy`
-        : `cannot ${verb} ${file}: folder ${folder} is not writable by this user (SQLite writes ${basename(path)}-wal and -shm beside the database)`,
+        : `cannot ${verb} ${file}: folder ${folder} is not writable by this user, and a writer creates files there (${basename(path)}-wal and -shm, the lock's journal, the index)`,
     );
   }
   if (code.startsWith('SQLITE_READONLY')) return new UsageError(`cannot ${verb} ${file}: the file is read-only for this user (${message})`);
@@ -209,7 +216,13 @@ export async function openContext(config: Config, log: Logger, opts: OpenOptions
   // Checked once, before the model loads and before a writer's lock file is created beside it.
   checkDatabasePath(config.db);
   if (!opts.writer) return openContextUnlocked(config, log, opts);
-  const lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
+  let lock: WriterLock;
+  try {
+    lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
+  } catch (err) {
+    // SQLite's own error (a lock file this user may not write, a folder where it cannot be created) says neither which file nor why.
+    throw databaseError(err, config.db, 'lock');
+  }
   try {
     const ctx = await openContextUnlocked(config, log, opts);
     const close = ctx.close;
