@@ -3,6 +3,7 @@
 // the inbox folder (done/ and failed/ with .error.txt), re-processing of jobs whose batch was
 // committed but not marked (exactly once), graceful stop, and the configuration keys.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +228,48 @@ describe('a backlog', () => {
     } finally {
       if (!stopped) await worker.stop();
     }
+  });
+});
+
+describe('stopping', () => {
+  /** A request written in two parts on its own connection: the head now, the final blank line when `finish` is called. */
+  function slowRequest(port: number, head: string): { finish: () => void; answer: Promise<string> } {
+    const socket = connect(port, '127.0.0.1');
+    socket.write(head);
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    const answer = new Promise<string>((resolve) => {
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    return { finish: () => socket.write('\r\n'), answer };
+  }
+
+  it('answers 503 from the signal on (healthz: "stopping"; others: Retry-After) to requests it still reads, and refuses new connections once closed', async () => {
+    const { config } = setup();
+    const worker = await startWorker(config, silent);
+    const health = slowRequest(worker.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const clusters = slowRequest(worker.port, 'GET /clusters HTTP/1.1\r\nHost: x\r\n');
+    const post = slowRequest(worker.port, 'POST /articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = worker.stop();
+    await new Promise((r) => setTimeout(r, 100)); // the server is closing: these connections were open before
+    const refused = await fetch(`${worker.url}/healthz`).then(
+      (r) => `answered ${r.status}`,
+      (err: Error & { cause?: { code?: string } }) => err.cause?.code,
+    );
+    expect(refused).toBe('ECONNREFUSED');
+    for (const r of [health, clusters, post]) r.finish();
+    const [h, c, p] = await Promise.all([health.answer, clusters.answer, post.answer]);
+    expect(h).toMatch(/^HTTP\/1\.1 503 /);
+    expect(JSON.parse(h.slice(h.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 'stopping', queueDepth: 0 });
+    for (const answer of [c, p]) {
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nretry-after: 5\r\n/i);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'Service Unavailable', message: 'the worker is shutting down; retry shortly' });
+    }
+    expect(await stopped).toBe(true);
   });
 });
 

@@ -33,7 +33,7 @@ export interface ServerDeps {
   runner: JobRunner;
   metrics: ServiceMetrics;
   log: Logger;
-  /** True once shutdown has begun: writes answer 503. */
+  /** True once shutdown has begun: every request but /healthz answers 503 (it answers 503 "stopping"). */
   stopping: () => boolean;
   startedAt: number;
 }
@@ -147,7 +147,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: http.bodyLimit,
     logger: false,
     requestTimeout: 120_000,
-    return503OnClosing: true,
+    // While stopping, the stopping hook below answers (Fastify's own 503 has neither Retry-After nor /healthz's body).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true, allErrors: true } },
   });
@@ -220,6 +221,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     bodyShapes.set(req, { kind: 'ndjson', lines });
     done(null, items);
+  });
+
+  // From the signal on, a request the worker still reads (before the server closes, or on a
+  // connection that was open when it did) is told to come back: 503 with Retry-After; /healthz
+  // answers 503 "stopping" itself. Requests already being handled finish.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!deps.stopping() || req.routeOptions.url === '/healthz') return;
+    reply.header('Connection', 'close');
+    throw new HttpError(503, 'the worker is shutting down; retry shortly', undefined, { 'Retry-After': '5' });
   });
 
   // "_" is the usual cache-buster (jQuery's cache: false, many proxies' advice): ignored by every route.
@@ -295,9 +305,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   };
 
-  const refuseWhileStopping = async () => {
-    if (deps.stopping()) throw new HttpError(503, 'the worker is shutting down; retry shortly', undefined, { 'Retry-After': '5' });
-  };
 
   // --- the editors' page ---
   for (const [url, { file, type }] of Object.entries(WEB_FILES)) {
@@ -333,7 +340,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     '/articles',
     {
       schema: schemas.postArticles,
-      onRequest: [requireToken, refuseWhileStopping],
+      onRequest: requireToken,
       preValidation: async (req) => {
         if (typeof req.body === 'string') throw unsupportedType(req);
         if (!bodyShapes.has(req)) bodyShapes.set(req, { kind: Array.isArray(req.body) ? 'array' : 'object' });
