@@ -1,5 +1,5 @@
-import { execFileSync, execSync, spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -137,5 +137,83 @@ describe.skipIf(asRoot && !otherUser)('a database in a folder this user cannot w
       lockDown(0o644, 0o755);
     }
     expect(JSON.parse(execFileSync(bin, ['stats', '--json'], { cwd: dir, encoding: 'utf8' })).articles).toBe(3);
+  });
+});
+
+describe('ingest stopped by a signal', () => {
+  /** `n` short articles as JSON lines. */
+  const articles = (n: number) => jsonl(Array.from({ length: n }, (_, i) => ({ id: `s-${i}`, title: `story ${i}`, text: `${Object.values(FIXTURE_TEXTS)[i % 4]} ${i}` })));
+  const BATCH = 64;
+
+  /** Resolves once the database holds `n` articles (the first batch is committed), polling it. */
+  async function committed(db: string, n: number): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const conn = new Database(db, { readonly: true, fileMustExist: true });
+        try {
+          if ((conn.prepare('SELECT count(*) FROM articles').pluck().get() as number) >= n) return;
+        } finally {
+          conn.close();
+        }
+      } catch {
+        // not created yet
+      }
+      if (Date.now() > deadline) throw new Error(`${db} never held ${n} articles`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+
+  it('says how many articles were committed, exits 143 on SIGTERM, and a second run resumes', async () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    const db = join(dir, 'newsdedup.db');
+    // On stdin, kept open: after the first batch is committed, ingest waits for more input.
+    const child = spawn(process.execPath, [bin, 'ingest', '-', '--model-dir', tinyModel(), '--log-level', 'silent'], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.write(articles(BATCH + 10));
+    await committed(db, BATCH);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(143);
+    expect(stderr).toBe(
+      `newsdedup: stopped by SIGTERM: ${BATCH} articles committed to ${db} (stored, or found unchanged), the rest not stored; ` +
+        'run the same command again to resume: what was committed is found unchanged\n',
+    );
+    writeFileSync(join(dir, 'all.jsonl'), articles(BATCH + 10));
+    const again = JSON.parse(execFileSync(bin, ['ingest', 'all.jsonl', '--model-dir', tinyModel(), '--json', '--log-level', 'silent'], { cwd: dir, encoding: 'utf8' }));
+    expect(again).toMatchObject({ ingested: 10, skipped: BATCH, rejected: 0 });
+  });
+
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+
+  it.skipIf(!hasScript)('on a terminal, Ctrl-C stops the progress bar (cursor and line wrap back on), says what was committed and exits 130', async () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    const db = join(dir, 'newsdedup.db');
+    // stderr (the bar) on a terminal (script's pty); the articles come through a FIFO kept open.
+    const fifo = join(dir, 'in.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const input = openSync(fifo, 'r+');
+    const command = `"${process.execPath}" "${bin}" ingest - --model-dir "${tinyModel()}" --log-level silent < "${fifo}"`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: dir });
+    let terminal = '';
+    child.stdout.on('data', (d) => (terminal += d));
+    try {
+      writeSync(input, articles(BATCH + 10));
+      await committed(db, BATCH);
+      child.stdin.write('\x03'); // Ctrl-C, which the terminal turns into SIGINT
+      expect(await exited(child)).toBe(130);
+    } finally {
+      closeSync(input);
+    }
+    const hidden = terminal.lastIndexOf('\x1b[?25l');
+    expect(hidden).toBeGreaterThanOrEqual(0);
+    const after = terminal.slice(hidden);
+    expect(after).toContain('\x1b[?25h');
+    expect(after).toContain('\x1b[?7h');
+    expect(after).toMatch(new RegExp(`newsdedup: stopped by SIGINT: ${BATCH} articles committed to ${db.replace(/[.]/g, '\\.')} \\(stored, or found unchanged\\)`));
   });
 });

@@ -181,6 +181,32 @@ function printEval(r: EvalReport, io: CliIo): void {
   if (r.ingest.rejected) io.stdout.write(`${r.ingest.rejected} input(s) rejected\n`);
 }
 
+/** How a run stopped by a signal exits: as a shell reports a process that the signal ended (128 + its number). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/**
+ * Until the returned function is called, SIGINT or SIGTERM runs `stop` (which says what was done
+ * and puts things in order: the terminal, the index, the lock) and ends the process with 130 or 143.
+ */
+function onStopSignal(stop: (signal: StopSignal) => void): () => void {
+  const handler = (signal: StopSignal) => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    try {
+      stop(signal);
+    } finally {
+      process.exit(SIGNAL_EXIT[signal]);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('newsdedup')
     .description('Finds near-duplicate and translated news articles across languages and records story clusters in SQLite.')
@@ -209,9 +235,26 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const showProgress = flags.progress && !flags.json && Boolean((process.stderr as { isTTY?: boolean }).isTTY);
       // A progress bar (cli-progress) on a terminal; the total is counted from the files first.
       const bar = showProgress ? progressBar(paths) : undefined;
+      // Articles committed so far: the pipeline reports after each batch's commit.
+      let committed = 0;
+      const onProgress = (p: Progress) => {
+        committed = p.done;
+        bar?.update(p);
+      };
+      // Each batch is one transaction, so a stop between them loses nothing committed; signals are
+      // handled between two turns of the event loop, never inside a commit.
+      const release = onStopSignal((signal) => {
+        bar?.stop();
+        io.stderr.write(
+          `newsdedup: stopped by ${signal}: ${committed} article${committed === 1 ? '' : 's'} committed to ${config.db} (stored, or found unchanged), ` +
+            'the rest not stored; run the same command again to resume: what was committed is found unchanged\n',
+        );
+        ctx.close();
+      });
       try {
-        summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), bar?.update);
+        summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), onProgress);
       } finally {
+        release();
         bar?.stop();
       }
       if (summary.articles.length === 0 && summary.rejected === 0) {

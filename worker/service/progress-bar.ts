@@ -99,6 +99,11 @@ export function progressBar(paths: readonly string[], stream: NodeJS.WriteStream
     cliProgress.Presets.shades_classic,
   );
   bar.start(known ? total : 0, 0, { rate: '0', rejected: 0 });
+  // The bar hides the cursor and turns line wrap off (ESC[?25l ESC[?7l); stop() turns them back on.
+  // However the process ends while it is shown (an error, a signal handler's exit), the terminal
+  // gets them back: writes to a terminal are synchronous, so they are done before it exits.
+  const restore = () => bar.stop();
+  process.once('exit', restore);
   return {
     update(p) {
       const value = p.done + p.rejected;
@@ -106,6 +111,7 @@ export function progressBar(paths: readonly string[], stream: NodeJS.WriteStream
       bar.update(value, { rate: (p.done / Math.max(0.001, p.elapsedMs / 1000)).toFixed(0), rejected: p.rejected });
     },
     stop() {
+      process.off('exit', restore);
       bar.stop();
     },
   };
