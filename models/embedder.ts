@@ -1,9 +1,9 @@
 // The embedder: loads any feature-extraction model in transformers.js layout (a local folder or a
 // hub id) and turns articles into one document vector plus one vector per window (title,
 // paragraphs, or pieces of over-long paragraphs), all L2-normalised.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import { AutoModel, AutoTokenizer, env, ModelRegistry, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelLoadError } from '../worker/errors.ts';
 import { cosine } from '../worker/passages.ts';
 import { CachedTokenizer, tensors } from './fast-tokenize.ts';
@@ -206,6 +206,55 @@ function removeAlong(v: Float32Array, u: Float32Array): void {
   for (let j = 0; j < v.length; j++) v[j]! -= along * u[j]!;
 }
 
+type Dtype = NonNullable<EmbedderOptions['dtype']>;
+
+/**
+ * The ONNX file transformers.js loads for each dtype newsdedup accepts: `onnx/model<suffix>.onnx`
+ * (its DEFAULT_DTYPE_SUFFIX_MAPPING, which the package does not export).
+ */
+const ONNX_FILES: Record<Dtype, string> = {
+  fp32: 'onnx/model.onnx',
+  fp16: 'onnx/model_fp16.onnx',
+  q8: 'onnx/model_quantized.onnx',
+  int8: 'onnx/model_int8.onnx',
+  uint8: 'onnx/model_uint8.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
+/** The dtypes whose ONNX file a model folder has. */
+function dtypesIn(dir: string): Dtype[] {
+  const files = existsSync(join(dir, 'onnx')) ? new Set(readdirSync(join(dir, 'onnx')).map((f) => `onnx/${f}`)) : new Set<string>();
+  return (Object.keys(ONNX_FILES) as Dtype[]).filter((d) => files.has(ONNX_FILES[d]));
+}
+
+/**
+ * What to tell the user when transformers.js could not load a model, in place of its own words
+ * where they mislead: a local folder without the dtype's file ("file was not found locally ... allow
+ * remote models"), a hub id that is not in the cache while downloads are off ("Cannot read
+ * properties of undefined (reading 'tokenizer_class')").
+ */
+async function loadFailure(err: unknown, m: { dir?: string; name: string; dtype: Dtype; allowRemote?: boolean; cacheDir?: string }): Promise<ModelLoadError> {
+  if (m.dir && !existsSync(join(m.dir, ONNX_FILES[m.dtype]))) {
+    const has = dtypesIn(m.dir);
+    const listed = has.map((d) => `${d} (${ONNX_FILES[d]})`).join(', ');
+    const choice = has.length === 0 ? 'it has no ONNX model file of a dtype newsdedup loads' : `it has ${listed}: pass --dtype ${has.length === 1 ? has[0] : 'with one of them'}`;
+    return new ModelLoadError(`model folder ${m.dir} has no ${m.dtype} file (${ONNX_FILES[m.dtype]}); ${choice}`, m.dir, { cause: err });
+  }
+  if (!m.dir && !m.allowRemote) {
+    const cached = await ModelRegistry.is_cached(m.name, { cache_dir: m.cacheDir, dtype: m.dtype }).catch(() => false);
+    if (!cached) {
+      return new ModelLoadError(
+        `model ${m.name} (${m.dtype}) is not in the local model cache (${m.cacheDir ?? env.cacheDir}) and downloads are off: ` +
+          'set NEWSDEDUP_ALLOW_REMOTE_MODELS=1 to download it, or pass --model-dir with a local folder of the model',
+        m.name,
+        { cause: err },
+      );
+    }
+  }
+  const hint = m.dir || m.allowRemote ? '' : ' (downloads are off: NEWSDEDUP_ALLOW_REMOTE_MODELS=1 allows them, or pass --model-dir with a local folder)';
+  return new ModelLoadError(`cannot load model ${m.name}: ${(err as Error).message}${hint}`, m.name, { cause: err });
+}
+
 function readJson(path: string): Record<string, unknown> | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : undefined;
 }
@@ -320,8 +369,7 @@ export class Embedder {
       const threads = onnxThreads ? { session_options: { intraOpNumThreads: onnxThreads, interOpNumThreads: 1 } } : {};
       model = await AutoModel.from_pretrained(name, { dtype, ...threads });
     } catch (err) {
-      const hint = opts.allowRemote ? '' : ' (downloads are off: pass a local folder with --model-dir, or allow remote models)';
-      throw new ModelLoadError(`cannot load model ${name}: ${(err as Error).message}${hint}`, name, { cause: err });
+      throw await loadFailure(err, { dir, name, dtype, allowRemote: opts.allowRemote, cacheDir: opts.cacheDir });
     }
     const probe = await new Embedder(tokenizer, model, settings, '', 0, opts.maxTokensPerRun ?? 16_384).embedTexts(['dimension probe']);
     const dim = probe[0]!.length;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentText, Embedder, splitWindows } from '../models/embedder.ts';
 import { dot } from '../worker/passages.ts';
-import { DEV_FILE, FIXTURE_TEXTS, readDev, tempDir, tinyModel } from './helpers.ts';
+import { DEV_FILE, FIXTURE_TEXTS, readDev, SHIPPED_MODEL, tempDir, tinyModel } from './helpers.ts';
 
 describe('splitWindows', () => {
   it('keeps paragraphs whole, merges short ones forward and cuts long ones at sentence ends', () => {
@@ -64,6 +64,27 @@ describe('Embedder (tiny model through @huggingface/transformers)', () => {
 
   it('names the folder when it is not a model', async () => {
     await expect(Embedder.load({ modelDir: '/nonexistent/model' })).rejects.toThrow(/\/nonexistent\/model has no config\.json/);
+  });
+
+  it('says which dtypes a model folder has when it has no file for the one asked for', async () => {
+    // The bundled model ships only onnx/model_quantized.onnx.
+    const load = (dtype: 'fp32' | 'fp16') => Embedder.load({ modelDir: SHIPPED_MODEL, dtype }).then(() => 'loaded', (err: Error) => `${err.name}: ${err.message}`);
+    expect(await load('fp32')).toBe(`ModelLoadError: model folder ${SHIPPED_MODEL} has no fp32 file (onnx/model.onnx); it has q8 (onnx/model_quantized.onnx): pass --dtype q8`);
+    expect(await load('fp16')).toBe(`ModelLoadError: model folder ${SHIPPED_MODEL} has no fp16 file (onnx/model_fp16.onnx); it has q8 (onnx/model_quantized.onnx): pass --dtype q8`);
+    const tiny = join(tempDir(), 'tiny');
+    cpSync(tinyModel(), tiny, { recursive: true });
+    cpSync(join(tiny, 'onnx', 'model.onnx'), join(tiny, 'onnx', 'model_fp16.onnx'));
+    await expect(Embedder.load({ modelDir: tiny, dtype: 'q4' })).rejects.toThrow(
+      `model folder ${tiny} has no q4 file (onnx/model_q4.onnx); it has fp32 (onnx/model.onnx), fp16 (onnx/model_fp16.onnx): pass --dtype with one of them`,
+    );
+  });
+
+  it('says a hub model is not in the local cache while downloads are off, and how to get it', async () => {
+    const cacheDir = tempDir();
+    await expect(Embedder.load({ model: 'Xenova/multilingual-e5-small', cacheDir, allowRemote: false })).rejects.toThrow(
+      `model Xenova/multilingual-e5-small (fp32) is not in the local model cache (${cacheDir}) and downloads are off: ` +
+        'set NEWSDEDUP_ALLOW_REMOTE_MODELS=1 to download it, or pass --model-dir with a local folder of the model',
+    );
   });
 });
 
