@@ -260,7 +260,10 @@ export function fileLayer(path: string | undefined, cwd: string): ConfigLayer {
     throw new UsageError(`config file ${file}: ${(err as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`config file ${file}: expected a JSON object`);
-  return validateLayer(raw as Record<string, unknown>, file);
+  const layer = validateLayer(raw as Record<string, unknown>, file);
+  // Paths in the file are the file's: a cron run from another folder must find the same database.
+  const here = (p: string | undefined) => p && resolve(dirname(file), p);
+  return { ...layer, db: here(layer.db), modelDir: here(layer.modelDir), modelCacheDir: here(layer.modelCacheDir), inbox: here(layer.inbox) };
 }
 
 const defined = <T extends object>(o: T | undefined): Partial<T> =>
