@@ -193,6 +193,14 @@ describe('calibrate on a small labelled file (bundled model)', () => {
     const stored = new Store(join(dir, 'newsdedup.db'));
     expect(stored.calibration(r.json().model)).toMatchObject({ ...fitted.thresholds, verifier: fitted.verifier });
     stored.close();
+    // stats says which calibration applies to the stored articles' model, without loading it.
+    expect((await cli(['ingest', file], { cwd: dir })).code).toBe(0);
+    const stats = await cli(['stats', '--json'], { cwd: dir });
+    expect(stats.json().calibration).toEqual({ source: 'database', thresholds: fitted.thresholds, verifier: true, configured: {} });
+    // The text form names every threshold, and says a fit on a handful of pairs is a guess.
+    const text = await cli(['calibrate', file], { cwd: dir });
+    expect(text.stdout).toMatch(/^thresholds: sameLanguage [\d.]+, crossLanguage [\d.]+, merge [\d.]+, original [\d.]+, passage [\d.]+$/m);
+    expect(text.stdout).toMatch(/^note: fitted on \d+ pairs of articles of one story; so few carry over poorly/m);
 
     const h = await cli(['calibrate', file, '--json', '--holdout', '1'], { cwd: dir });
     expect(h.code).toBe(0);

@@ -132,6 +132,8 @@ async function readSingleArticle(path: string, io: CliIo, draftId: string): Prom
  * The passage threshold is set so that an article about another story shows 0.1 pairs on average.
  */
 const RESEMBLING_PASSAGES = 3;
+/** Below this many same-story pairs in a labelled file, calibrate says its fit is a guess (dev.jsonl has 425). */
+const FEW_GOLD_PAIRS = 50;
 /** Passage pairs printed under each match; --json has them all. */
 const SHOWN_PASSAGES = 5;
 
@@ -162,6 +164,18 @@ function printCheck(r: CheckReport, io: CliIo): void {
     const more = m.passages.length - SHOWN_PASSAGES;
     if (more > 0) io.stdout.write(`    … and ${more} more passage pair${more === 1 ? '' : 's'} (all of them in --json)\n`);
   }
+}
+
+/**
+ * Which thresholds apply to the stored model's articles, without loading the model: the
+ * database's own calibration when it has one (else the model's shipped one), and the
+ * configuration's, which win over both (context.ts resolves them the same way).
+ */
+function calibrationInUse(modelId: string | undefined, store: Store, config: Config) {
+  const own = modelId === undefined ? undefined : store.calibration(modelId);
+  const thresholds = own && Object.fromEntries(Object.entries(own).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  const configured = Object.fromEntries(Object.entries(config.thresholds).filter((e): e is [string, number] => e[1] !== undefined));
+  return { source: own ? ('database' as const) : ('model' as const), thresholds: thresholds ?? null, verifier: own?.verifier !== undefined, configured };
 }
 
 function printEval(r: EvalReport, io: CliIo): void {
@@ -396,7 +410,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     else {
       const t = r.fitted.thresholds;
       io.stdout.write(`model ${r.model}, ${r.fitted.metrics.articles} articles, ${r.fitted.replays} replays\n`);
-      io.stdout.write(`thresholds: sameLanguage ${t.sameLanguage}, crossLanguage ${t.crossLanguage}, merge ${t.merge}${r.fitted.feasible ? '' : ` (precision floor ${minPrecision} not reachable)`}\n`);
+      io.stdout.write(
+        `thresholds: sameLanguage ${t.sameLanguage}, crossLanguage ${t.crossLanguage}, merge ${t.merge}, original ${t.original}, passage ${t.passage}${r.fitted.feasible ? '' : ` (precision floor ${minPrecision} not reachable)`}\n`,
+      );
+      const goldPairs = r.fitted.metrics.pairwise.goldPairs;
+      if (goldPairs < FEW_GOLD_PAIRS) io.stdout.write(`note: fitted on ${goldPairs} pairs of articles of one story; so few carry over poorly to other articles (estimate it with --holdout)\n`);
       for (const [name, m] of [['before', r.before], ['after', r.fitted.metrics]] as const) {
         io.stdout.write(`${name.padEnd(6)} pairwise P ${pct(m.pairwise.precision)} R ${pct(m.pairwise.recall)} F1 ${pct(m.pairwise.f1)}, B-cubed F1 ${pct(m.bcubed.f1)}, cross-language R ${pct(m.crossLanguage.recall)}\n`);
       }
@@ -429,6 +447,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           efSearch: config.hnsw.efSearch,
         },
         advice: indexAdvice(counts.articles, { m: sidecar?.params?.m, efSearch: config.hnsw.efSearch }),
+        calibration: calibrationInUse(store.getModel()?.modelId, store, config),
       };
       if (flags.json) io.stdout.write(`${JSON.stringify(stats)}\n`);
       else {
@@ -442,6 +461,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}` +
             `${stats.index.m === undefined ? '' : `, M ${stats.index.m}, efConstruction ${stats.index.efConstruction}`}, efSearch ${stats.index.efSearch}\n`,
         );
+        const c = stats.calibration;
+        const numbers = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
+        io.stdout.write(`calibration ${c.source === 'database' ? `this database's own (calibrate --save): ${numbers(c.thresholds!)}` : "the model's (its newsdedup.json)"}\n`);
+        if (Object.keys(c.configured).length) io.stdout.write(`thresholds set by the configuration (they win): ${numbers(c.configured)}\n`);
         for (const line of stats.advice) io.stdout.write(`note: ${line}\n`);
       }
     } finally {
