@@ -57,6 +57,9 @@ describe('bundled model on real articles', () => {
     }
     expect(verdicts[0]).toEqual(verdicts[1]);
     expect(verdicts[0]![0]).toBe('duplicate');
+    // As POST /check does, the JSON names the original of the cluster the draft would join.
+    const translation = await cli(['check', join(SEEDS, `${FR_TRANSLATION}.txt`), '--json'], { cwd: dir });
+    expect(translation.json().original).toMatchObject({ id: EN_ORIGINAL, lang: 'en' });
   });
 
   it.runIf(existsSync(DEV_FILE))('keeps every dev.jsonl article out of the seed cluster', async () => {

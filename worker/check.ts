@@ -1,4 +1,5 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
+import type { ClusterSummary } from '../db/store.ts';
 import { documentText, type Reading } from '../models/embedder.ts';
 import { type Decision, decideCluster, matchesOriginal, type ScoredCandidate, scoreCandidate, thresholdFor } from './cluster-decision.ts';
 import type { Context } from './context.ts';
@@ -52,6 +53,8 @@ export interface CheckReport {
   article: { id: string; title: string | null; lang: string; windows: number; tokens: number; reading: Reading };
   verdict: 'original' | 'duplicate';
   decision: Decision;
+  /** For a duplicate: the original (canonical article) of the cluster it would join. */
+  original: ClusterSummary['canonical'];
   matches: CheckMatch[];
 }
 
@@ -135,6 +138,7 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
     },
     verdict: decision.action === 'new' ? 'original' : 'duplicate',
     decision,
+    original: decision.action === 'new' ? null : (store.cluster(store.resolveCluster(decision.clusterId))?.canonical ?? null),
     matches,
   };
 }

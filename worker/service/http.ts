@@ -480,8 +480,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
     });
     metrics.checks.inc({ verdict: report.verdict });
-    const decided = report.decision.action === 'new' ? undefined : ctx.store.cluster(ctx.store.resolveCluster(report.decision.clusterId));
-    return { ...report, original: decided?.canonical ?? null };
+    return report;
   });
 
   return app;
