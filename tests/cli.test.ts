@@ -365,6 +365,13 @@ describe('read commands', () => {
     const r = await run(['check', '-', '--json'], `Earthquake\n${FIXTURE_TEXTS.quake}`);
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ verdict: 'original', article: { id: 'draft', title: 'Earthquake' } });
+    // A headline in brackets is not JSON (it was refused as malformed JSON); a draft opening with "{" is.
+    const tagged = await run(['check', '-', '--json'], `[UPDATE] Earthquake\n${FIXTURE_TEXTS.quake}`);
+    expect(tagged.code).toBe(0);
+    expect(tagged.json().article).toMatchObject({ title: '[UPDATE] Earthquake' });
+    const broken = await run(['check', '-'], '{"text": broken');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/<stdin>: malformed JSON/);
   });
 
   it('stats --json reports counts, model and index health', async () => {

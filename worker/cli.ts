@@ -115,12 +115,15 @@ async function readSingleArticle(path: string, io: CliIo, draftId: string): Prom
   const chunks: Buffer[] = [];
   for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
   const content = Buffer.concat(chunks).toString('utf8');
+  // A draft opening with "{" is JSON; one opening with "[" only if it parses ("[UPDATE] Storm hits" is a headline).
   if (/^\s*[[{]/.test(content)) {
+    let value: unknown;
     try {
-      return articleFromJson(JSON.parse(content), '<stdin>', undefined, draftId);
+      value = JSON.parse(content);
     } catch (err) {
-      return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
+      if (/^\s*\{/.test(content)) return { ok: false, error: new InputError(`malformed JSON: ${(err as Error).message}`, '<stdin>') };
     }
+    if (value !== undefined) return articleFromJson(value, '<stdin>', undefined, draftId);
   }
   const draft = plainTextDraft(content);
   if (!draft) return { ok: false, error: new InputError('empty draft', '<stdin>') };

@@ -251,13 +251,14 @@ function titledText(content: string): { title: string; text: string } | undefine
 
 /**
  * A draft given as plain text (`check` on stdin, POST /check): as a .txt article, except that a
- * draft of a single line (a headline, a lede) is checked on that line, which is its title too
- * unless it is too long for one (a paragraph pasted as one line). Undefined when blank.
+ * draft of a single line (a headline, a lede) is checked on that line as its text, without a
+ * title: as both, it was read twice, and a headline counted as twice its length (the floor under
+ * which a pair is compared by its words alone, cluster-decision.ts FEW_TOKENS). Undefined when blank.
  */
 export function plainTextDraft(content: string): { title: string; text: string } | undefined {
   const titled = titledText(content);
   if (!titled || titled.text.trim()) return titled;
-  return { title: titled.title.length <= MAX_TITLE_CHARS ? titled.title : '', text: titled.title };
+  return { title: '', text: titled.title };
 }
 
 /** What is said of a path the system will not read or list ("cannot read: EACCES"). */
