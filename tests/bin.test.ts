@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -164,7 +165,9 @@ describe('ingest stopped by a signal', () => {
     }
   }
 
-  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  /** The status a shell reports: the exit code, or 128 + the number of the signal that ended the process. */
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + constants.signals[signal] : null))));
 
   it('says how many articles were committed, exits 143 on SIGTERM, and a second run resumes', async () => {
     const dir = tempDir();
