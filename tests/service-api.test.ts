@@ -69,6 +69,16 @@ describe('intake', () => {
     expect(a.json).toMatchObject({ status: 'stored', article: { id: '000_dfad1a769eb878c2', lang: 'en', reading: 'native' }, cluster: { size: 1 }, job: { status: 'done', outcome: { status: 'created' } } });
   });
 
+  it('looks up an article whose id is a long URL (past 100 characters it answered 414)', async () => {
+    const id = `https://news.example.com/2026/11/22/${'a-long-slug-'.repeat(20)}story.html`;
+    const r = await req('POST', '/articles', { body: { id, text: FIXTURE_TEXTS.budget } });
+    expect(r.status).toBe(202);
+    await worker.runner.whenDrained();
+    const a = await req('GET', r.headers.get('location')!);
+    expect(a.status).toBe(200);
+    expect(a.json.article.id).toBe(id);
+  });
+
   it('accepts an array and NDJSON; the English rewrite joins the original', async () => {
     const r = await req('POST', '/articles', { body: [seedArticle('001_1731066e91127400.txt', { published_at: '2022-04-21T10:00:00Z' })] });
     expect(r.status).toBe(202);

@@ -262,6 +262,7 @@ describe('stopping', () => {
     for (const r of [health, clusters, post]) r.finish();
     const [h, c, p] = await Promise.all([health.answer, clusters.answer, post.answer]);
     expect(h).toMatch(/^HTTP\/1\.1 503 /);
+    expect(h).toMatch(/\r\nretry-after: 5\r\n/i);
     expect(JSON.parse(h.slice(h.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 'stopping', queueDepth: 0 });
     for (const answer of [c, p]) {
       expect(answer).toMatch(/^HTTP\/1\.1 503 /);
@@ -270,6 +271,29 @@ describe('stopping', () => {
       expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'Service Unavailable', message: 'the worker is shutting down; retry shortly' });
     }
     expect(await stopped).toBe(true);
+  });
+
+  it('closes the connection of a request read before the signal and answered after it, and stops at once', async () => {
+    const { config } = setup();
+    const worker = await startWorker(config, silent, { shutdownTimeoutMs: 5000 });
+    const body = JSON.stringify({ id: 'slow', text: FIXTURE_TEXTS.quake });
+    const socket = connect(worker.port, '127.0.0.1');
+    socket.write(`POST /articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const stopped = worker.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write(body.slice(10));
+    // Accepted (it was read before the signal), and told the connection ends: it had been kept
+    // alive, and the worker waited for it until its shutdown timeout, then exited 1.
+    const a = await answer;
+    expect(a).toMatch(/^HTTP\/1\.1 202 /);
+    expect(a).toMatch(/\r\nconnection: close\r\n/i);
+    expect(await stopped).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(4000);
   });
 });
 

@@ -150,6 +150,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // While stopping, the stopping hook below answers (Fastify's own 503 has neither Retry-After nor /healthz's body).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Article ids are often URLs: GET /articles/:id answered 414 past Fastify's default 100 characters.
+    maxParamLength: 4096,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true, allErrors: true } },
   });
   // Answers are written with JSON.stringify: the response schemas are the API's documentation
@@ -228,8 +230,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // answers 503 "stopping" itself. Requests already being handled finish.
   app.addHook('onRequest', async (req, reply) => {
     if (!deps.stopping() || req.routeOptions.url === '/healthz') return;
-    reply.header('Connection', 'close');
     throw new HttpError(503, 'the worker is shutting down; retry shortly', undefined, { 'Retry-After': '5' });
+  });
+  // Any answer sent once stopping has begun ends its connection, whenever its request was read: a
+  // request read before the signal and answered after it kept its connection alive, and the
+  // server's close waited for that connection until the shutdown timeout (exit 1).
+  app.addHook('onSend', async (_req, reply) => {
+    if (deps.stopping()) reply.header('Connection', 'close');
   });
 
   // "_" is the usual cache-buster (jQuery's cache: false, many proxies' advice): ignored by every route.
@@ -330,6 +337,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       queueDepth: runner.queueDepth,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     };
+    if (deps.stopping()) reply.header('Retry-After', '5');
     return reply.code(deps.stopping() ? 503 : 200).send(body);
   });
 
