@@ -3,11 +3,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../db/store.ts';
 import { type CalibrationResult, fitThresholds, fitVerifier, originalThreshold, passageThreshold, type ReplaySources, replay } from './calibrate.ts';
 import { boilerplateTest, evidenceAgainst, storedSide } from './candidates.ts';
 import type { OriginalEvidence, Thresholds } from './cluster-decision.ts';
-import type { Context } from './context.ts';
+import { acquireWriterLock, type Context, openWriterStore } from './context.ts';
 import type { Config } from './config.ts';
 import { FALLBACK_THRESHOLDS } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -16,7 +15,6 @@ import type { Logger } from './log.ts';
 import { type ClusteringMetrics, clusteringMetrics } from './metrics.ts';
 import type { DecisionRecord } from './pipeline.ts';
 import { checkVerifier, type VerifierWeights } from './verifier.ts';
-import { WriterLock } from './service/lock.ts';
 
 /** The thresholds in place, less a verifier fitted for other features than this version's (said in the log). */
 function usable(t: Thresholds, log: Logger): Thresholds {
@@ -123,36 +121,37 @@ export async function calibrateFile(
   opts: { minPrecision: number; save?: boolean; writeModel?: boolean; verifier?: boolean },
 ): Promise<CalibrateReport> {
   if (opts.writeModel && !config.modelDir) throw new UsageError('--write-model needs a local model folder (--model-dir)');
-  const { model, before, fitted } = await withRecorded(config, log, file, (r) => {
-    const current = inPlace(config, r.ctx);
-    return { model: r.ctx.embedder.id, before: scoreReplay(r, usable(current, log)), fitted: fit(r, current, opts, log) };
-  });
-
-  const savedTo: string[] = [];
-  if (opts.save) {
-    // A writer, like ingest: it waits for a worker or cron run to let go of the database.
-    const lock = await WriterLock.acquire(config.db, { command: 'newsdedup calibrate --save', waitMs: config.lockWait * 1000, log });
-    try {
-      const store = new Store(config.db);
+  // A writer, like ingest: it holds the lock from the start, and whether it can write is known
+  // before the fit (a minute on a large file), not after it.
+  const lock = opts.save ? await acquireWriterLock(config, 'newsdedup calibrate --save', log) : undefined;
+  try {
+    if (opts.save) openWriterStore(config).close();
+    const { model, before, fitted } = await withRecorded(config, log, file, (r) => {
+      const current = inPlace(config, r.ctx);
+      return { model: r.ctx.embedder.id, before: scoreReplay(r, usable(current, log)), fitted: fit(r, current, opts, log) };
+    });
+    const savedTo: string[] = [];
+    if (opts.save) {
+      const store = openWriterStore(config);
       try {
         store.setCalibration(model, { ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) });
       } finally {
         store.close();
       }
-    } finally {
-      lock.release();
+      savedTo.push(config.db);
     }
-    savedTo.push(config.db);
+    if (opts.writeModel) {
+      const path = join(config.modelDir!, 'newsdedup.json');
+      const own = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+      const previous = (own.thresholds ?? {}) as Record<string, number>;
+      const thresholds = { ...previous, ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) };
+      writeFileSync(path, `${JSON.stringify({ ...own, thresholds }, null, 2)}\n`);
+      savedTo.push(path);
+    }
+    return { file, model, before, fitted, savedTo };
+  } finally {
+    lock?.release();
   }
-  if (opts.writeModel) {
-    const path = join(config.modelDir!, 'newsdedup.json');
-    const own = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-    const previous = (own.thresholds ?? {}) as Record<string, number>;
-    const thresholds = { ...previous, ...fitted.thresholds, ...(fitted.verifier && { verifier: fitted.verifier }) };
-    writeFileSync(path, `${JSON.stringify({ ...own, thresholds }, null, 2)}\n`);
-    savedTo.push(path);
-  }
-  return { file, model, before, fitted, savedTo };
 }
 
 export interface HoldoutReport {

@@ -198,6 +198,22 @@ export function syncIndex(
   log.info({ articles: expected.count, ms: Math.round(performance.now() - t0) }, 'vector index rebuilt');
 }
 
+/** The database's single-writer lock for `command`, waited for up to `lockWait` seconds. */
+export async function acquireWriterLock(config: Config, command: string, log: Logger): Promise<WriterLock> {
+  try {
+    return await WriterLock.acquire(config.db, { command, waitMs: config.lockWait * 1000, log });
+  } catch (err) {
+    // SQLite's own error (a lock file this user may not write, a folder where it cannot be created) says neither which file nor why.
+    throw databaseError(err, config.db, 'lock');
+  }
+}
+
+/** The store alone, for a writer that needs no model (calibrate --save): refused in one line when it cannot be written. */
+export function openWriterStore(config: Config): Store {
+  checkDatabasePath(config.db);
+  return storeAt(config.db);
+}
+
 export interface OpenOptions {
   reembed?: boolean;
   /** The command that writes (worker, ingest, reembed): it holds the writer's lock. */
@@ -216,13 +232,7 @@ export async function openContext(config: Config, log: Logger, opts: OpenOptions
   // Checked once, before the model loads and before a writer's lock file is created beside it.
   checkDatabasePath(config.db);
   if (!opts.writer) return openContextUnlocked(config, log, opts);
-  let lock: WriterLock;
-  try {
-    lock = await WriterLock.acquire(config.db, { command: opts.writer, waitMs: config.lockWait * 1000, log });
-  } catch (err) {
-    // SQLite's own error (a lock file this user may not write, a folder where it cannot be created) says neither which file nor why.
-    throw databaseError(err, config.db, 'lock');
-  }
+  const lock = await acquireWriterLock(config, opts.writer, log);
   try {
     const ctx = await openContextUnlocked(config, log, opts);
     const close = ctx.close;
