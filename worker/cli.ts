@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
-import { type Config, loadConfig } from './config.ts';
+import { type Config, loadConfig, modelFlags } from './config.ts';
 import { indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, shellWord, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
@@ -483,12 +483,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     // A writer: it opens the database (and upgrades it) once the model is loaded; a mistyped path is said first.
     requireDatabase(config);
     const ctx = await openContext(config, log, { reembed: true, writer: REEMBED_COMMAND });
+    // Stopped partway, the database stays marked (worker/reembed.ts): say so, and what to run.
+    const release = onStopSignal((signal) => {
+      io.stderr.write(
+        `newsdedup: reembed stopped by ${signal}: until a reembed finishes, every command but stats refuses ${config.db}; ` +
+          `run newsdedup reembed --db ${shellWord(config.db)} ${modelFlags(config)} again (it starts over)\n`,
+      );
+      ctx.close();
+    });
     try {
       const { reembedAll } = await import('./reembed.ts');
       const n = await reembedAll(ctx);
       if (flags.json) io.stdout.write(`${JSON.stringify({ reembedded: n, model: ctx.embedder.id })}\n`);
       else io.stdout.write(`re-embedded ${n} articles with ${ctx.embedder.id}\n`);
     } finally {
+      release();
       ctx.close();
     }
   });
