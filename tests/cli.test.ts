@@ -372,6 +372,15 @@ describe('read commands', () => {
     const broken = await run(['check', '-'], '{"text": broken');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/<stdin>: malformed JSON/);
+    // A one-line text file is a draft like a one-line stdin (it was refused as a title without text);
+    // ingest still refuses it.
+    writeFileSync(join(dir, 'headline.txt'), 'Earthquake shakes the coast\n');
+    const headline = await run(['check', join(dir, 'headline.txt'), '--json']);
+    expect(headline.code).toBe(0);
+    expect(headline.json().article).toMatchObject({ id: 'headline', title: null });
+    const stored = await run(['ingest', join(dir, 'headline.txt')]);
+    expect(stored.code).toBe(1);
+    expect(stored.stdout).toMatch(/article has a title line but no text/);
   });
 
   it('stats --json reports counts, model and index health', async () => {

@@ -224,7 +224,7 @@ function* jsonDocument(file: string, gzip: boolean, defaultId?: string): Generat
  * path below the folder named on the command line (`2024-01-01/story.txt`); the id is that name
  * without its extension (and `.gz`), so same-named files in different subfolders stay apart.
  */
-function textDocument(file: string, gzip: boolean, name: string): InputItem {
+function textDocument(file: string, gzip: boolean, name: string, draft = false): InputItem {
   let content: string;
   try {
     content = decodeUtf8(readBytes(file, gzip), file);
@@ -235,7 +235,7 @@ function textDocument(file: string, gzip: boolean, name: string): InputItem {
   const id = unzipped.slice(0, unzipped.length - extname(unzipped).length);
   const control = controlCharacterIn(id);
   if (control) return fail(`file name gives the id ${JSON.stringify(id)}, which ${control}`, file);
-  const titled = titledText(content);
+  const titled = draft ? plainTextDraft(content) : titledText(content);
   if (!titled) return fail('file is empty', file, undefined, id);
   if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
   return { ok: true, article: { id, ...titled, origin: { file } } };
@@ -298,13 +298,14 @@ async function* readFile({ file, name }: Listed, defaultId?: string): AsyncGener
   const lines = () => (gzip ? pipeline(createReadStream(file), createGunzip(), () => undefined) : createReadStream(file));
   if (LINE_FORMATS.has(ext)) yield* jsonLines(lines(), file, defaultId);
   else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, gzip, defaultId);
-  else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip, name);
+  else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip, name, defaultId !== undefined);
   else yield fail(unsupportedFile(file), file);
 }
 
 /**
  * Articles from each path in turn: files, directories (recursively, supported extensions only) or
- * "-" for JSON lines on stdin. `defaultId` stands in for a JSON article's missing id.
+ * "-" for JSON lines on stdin. `defaultId` is given for a draft to check: it stands in for a JSON
+ * article's missing id, and a one-line text file is checked on its line, as on stdin (plainTextDraft).
  */
 export async function* readInputs(paths: string[], stdin: Readable = process.stdin, opts: { defaultId?: string } = {}): AsyncGenerator<InputItem> {
   for (const path of paths) {
