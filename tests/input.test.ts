@@ -234,6 +234,8 @@ describe('article ids', () => {
     expect(items).toHaveLength(1);
     expect(items[0]!.ok).toBe(false);
     if (!items[0]!.ok) expect(items[0]!.error.reason).toMatch(/^file name gives the id "two\\nlines", which contains a control character \(U\+000A\)/);
+    // The message names the file on one line (its path was printed with the line break in it).
+    if (!items[0]!.ok) expect(items[0]!.error.message).toBe(`${join(dir, 'two\\nlines.txt')}: ${items[0]!.error.reason}`);
   });
 });
 

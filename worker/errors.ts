@@ -22,9 +22,13 @@ export class InputError extends NewsdedupError {
     readonly line?: number,
     readonly articleId?: string,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}${articleId ? ` (${articleId})` : ''}: ${reason}`);
+    super(`${printable(file)}${line !== undefined ? `:${line}` : ''}${articleId ? ` (${printable(articleId)})` : ''}: ${reason}`);
   }
 }
+
+/** A path or id as it can stand in a one-line message: line breaks and other control characters escaped (\n, \u2028). */
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export class ModelLoadError extends NewsdedupError {
   constructor(
