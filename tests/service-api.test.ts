@@ -123,6 +123,10 @@ describe('intake', () => {
     const badJson = await req('POST', '/articles', { raw: '{"id":"j1","text":"a"}\n{"id": oops}\n', type: 'application/x-ndjson' });
     expect(badJson.status).toBe(400);
     expect(badJson.json.message).toMatch(/line 2: malformed JSON/);
+    // A pretty-printed array sent as NDJSON is named as what it is, not as a bad first line.
+    const pretty = await req('POST', '/articles', { raw: '[\n  {"id": "p1", "text": "a"}\n]\n', type: 'application/x-ndjson' });
+    expect(pretty.status).toBe(400);
+    expect(pretty.json.message).toMatch(/^a JSON document \(an array, or an object over several lines\), not NDJSON/);
 
     // The body schema is given per content type: each JSON type is validated, parameters and case aside.
     const charset = await req('POST', '/articles', { raw: JSON.stringify([{ id: 'ok3', text: 'fine' }, { id: 'bad', text: 42 }]), type: 'Application/JSON; charset=UTF-8' });

@@ -217,7 +217,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         items.push(JSON.parse(line));
         lines.push(lineNo);
       } catch (err) {
-        done(new HttpError(400, `line ${lineNo}: malformed JSON: ${(err as Error).message}`, [{ field: 'body', line: lineNo, message: 'malformed JSON' }]), undefined);
+        // An array or a pretty-printed object sent as NDJSON: say what the body is, as the CLI does.
+        const document = items.length === 0 && /^\s*(\[|\{\s*$)/.test(line);
+        const message = document
+          ? 'a JSON document (an array, or an object over several lines), not NDJSON: send one article object per line, or the document as application/json'
+          : `line ${lineNo}: malformed JSON: ${(err as Error).message}`;
+        done(new HttpError(400, message, [{ field: 'body', line: lineNo, message: document ? 'JSON document, not NDJSON' : 'malformed JSON' }]), undefined);
         return;
       }
     }
