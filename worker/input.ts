@@ -157,6 +157,9 @@ function decodeUtf8(buf: Uint8Array, file: string): string {
   }
 }
 
+/** Whether a first line that is not JSON opens a JSON document (an array, or an object over several lines) rather than JSON lines. */
+export const opensJsonDocument = (line: string) => /^\s*(\[|\{\s*$)/.test(line);
+
 async function* jsonLines(stream: Readable, file: string, defaultId?: string): AsyncGenerator<InputItem> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending = '';
@@ -172,7 +175,7 @@ async function* jsonLines(stream: Readable, file: string, defaultId?: string): A
       value = JSON.parse(line);
     } catch (err) {
       // A JSON array or a pretty-printed object would otherwise give one "malformed JSON" per line.
-      if (opening && /^\s*(\[|\{\s*$)/.test(line)) {
+      if (opening && opensJsonDocument(line)) {
         throw new InputError('a JSON document (an array, or an object over several lines), not JSON lines: give one article object per line, or save it as a .json file', file, lineNo);
       }
       return fail(`malformed JSON: ${(err as Error).message}`, file, lineNo);

@@ -13,7 +13,7 @@ import { checkArticle, DRAFT_ID } from '../check.ts';
 import { PACKAGE_ROOT } from '../config.ts';
 import type { Context } from '../context.ts';
 import { InputError } from '../errors.ts';
-import { articleFromJson, plainTextDraft, type RawArticle } from '../input.ts';
+import { articleFromJson, opensJsonDocument, plainTextDraft, type RawArticle } from '../input.ts';
 import { relationsToOriginal } from '../original.ts';
 import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -218,7 +218,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         lines.push(lineNo);
       } catch (err) {
         // An array or a pretty-printed object sent as NDJSON: say what the body is, as the CLI does.
-        const document = items.length === 0 && /^\s*(\[|\{\s*$)/.test(line);
+        const document = items.length === 0 && opensJsonDocument(line);
         const message = document
           ? 'a JSON document (an array, or an object over several lines), not NDJSON: send one article object per line, or the document as application/json'
           : `line ${lineNo}: malformed JSON: ${(err as Error).message}`;
