@@ -125,7 +125,9 @@ export async function calibrateFile(
   // before the fit (a minute on a large file), not after it.
   const lock = opts.save ? await acquireWriterLock(config, 'newsdedup calibrate --save', log) : undefined;
   try {
-    if (opts.save) openWriterStore(config).close();
+    // A database that is not there yet is created only if the fit is saved (the lock file already
+    // said whether its folder can be written).
+    if (opts.save && existsSync(config.db)) openWriterStore(config).close();
     const { model, before, fitted } = await withRecorded(config, log, file, (r) => {
       const current = inPlace(config, r.ctx);
       return { model: r.ctx.embedder.id, before: scoreReplay(r, usable(current, log)), fitted: fit(r, current, opts, log) };
