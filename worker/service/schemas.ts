@@ -40,6 +40,8 @@ export const errorSchema = {
 
 /** An error answer, described. */
 const error = (description: string) => ({ ...errorSchema, description });
+/** Every route but /healthz while the worker stops (the onRequest hook in http.ts). */
+const shuttingDown = error('The worker is shutting down: retry after Retry-After seconds');
 
 const nullable = (type: string, description?: string) => ({ type: [type, 'null'], ...(description && { description }) });
 const articleRef = {
@@ -117,7 +119,7 @@ export const postArticles = {
     413: error('The body is over http.bodyLimit, or holds more articles than queueLimit'),
     415: error('Another content type than JSON or NDJSON'),
     429: error('The queue is full: retry after Retry-After seconds'),
-    503: error('The worker is shutting down: retry after Retry-After seconds'),
+    503: shuttingDown,
   },
 } as const;
 
@@ -126,6 +128,7 @@ export const getArticle = {
   tags: ['articles'],
   params: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'Article id' } } },
   response: {
+    503: shuttingDown,
     200: {
       description: 'Stored: the article, its cluster and the evidence of its matches (and its latest job while that is remembered)',
       type: 'object',
@@ -183,6 +186,7 @@ export const listClusters = {
     },
   },
   response: {
+    503: shuttingDown,
     200: {
       description: 'The clusters, most recently updated first',
       type: 'object',
@@ -197,6 +201,8 @@ export const getCluster = {
   tags: ['clusters'],
   params: { type: 'object', required: ['id'], properties: { id: integerString('Cluster id (a merged id answers with the cluster it was merged into)') } },
   response: {
+    503: shuttingDown,
+    400: error('The id is not a cluster id (digits)'),
     200: {
       description: 'The cluster (the one it was merged into, for a merged id)',
       type: 'object',
@@ -233,6 +239,7 @@ export const postCheck = {
     },
   },
   response: {
+    503: shuttingDown,
     200: {
       description: 'The verdict, the likely original and the nearest stored articles',
       type: 'object',
@@ -289,5 +296,5 @@ export const healthz = {
 export const metrics = {
   summary: 'Prometheus metrics (text format)',
   tags: ['operations'],
-  response: { 200: { description: 'The metrics, Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
+  response: { 200: { description: 'The metrics, Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, 503: shuttingDown },
 } as const;
