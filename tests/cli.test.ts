@@ -211,6 +211,8 @@ describe('model identity', () => {
 
     expect((await cli(['reembed', '--model-dir', resized, '--json'], { cwd: dir })).code).toBe(0);
     expect((await runNoModel(['stats', '--json'])).json().model).toEqual({ modelId: 'tiny-test-model@fp32', dim: 32, settings: 'windows=64 centering=none' });
+    // The text form says so too: the model id alone is the same before and after.
+    expect((await runNoModel(['stats'])).stdout).toMatch(/^model tiny-test-model@fp32 \(dim 32, windows=64 centering=none\)$/m);
     expect((await cli(['ingest', SEEDS, '--model-dir', resized, '--json'], { cwd: dir })).json().skipped).toBe(3);
   });
 

@@ -457,7 +457,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       else {
         io.stdout.write(`database ${stats.db}\n`);
         io.stdout.write(`articles ${counts.articles}, clusters ${counts.clusters} (${counts.multiClusters} with 2+ articles), matches ${counts.matches}\n`);
-        io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim})` : '-'}\n`);
+        // The settings too: a model folder with another window size keeps its id but makes other vectors.
+        io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim}${stats.model.settings ? `, ${stats.model.settings}` : ''})` : '-'}\n`);
         const r = stats.unfinishedReembed;
         if (r) io.stdout.write(`reembed unfinished: to ${r.modelId} (dim ${r.dim}, ${r.settings}); other commands refuse the database until newsdedup reembed --db ${shellWord(config.db)} ${r.modelFlags} finishes it\n`);
         io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
