@@ -6,7 +6,7 @@ import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
 import { type Config, loadConfig, modelFlags } from './config.ts';
 import { indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
-import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, shellWord, UsageError } from './errors.ts';
+import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, reembedCommand, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_FILES } from './input.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -460,7 +460,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         // The settings too: a model folder with another window size keeps its id but makes other vectors.
         io.stdout.write(`model ${stats.model ? `${stats.model.modelId} (dim ${stats.model.dim}${stats.model.settings ? `, ${stats.model.settings}` : ''})` : '-'}\n`);
         const r = stats.unfinishedReembed;
-        if (r) io.stdout.write(`reembed unfinished: to ${r.modelId} (dim ${r.dim}, ${r.settings}); other commands refuse the database until newsdedup reembed --db ${shellWord(config.db)} ${r.modelFlags} finishes it\n`);
+        if (r) io.stdout.write(`reembed unfinished: to ${r.modelId} (dim ${r.dim}, ${r.settings}); other commands refuse the database until ${reembedCommand(config.db, r.modelFlags)} finishes it\n`);
         io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
         io.stdout.write(
           `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}` +
@@ -488,7 +488,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const release = onStopSignal((signal) => {
       io.stderr.write(
         `newsdedup: reembed stopped by ${signal}: until a reembed finishes, every command but stats refuses ${config.db}; ` +
-          `run newsdedup reembed --db ${shellWord(config.db)} ${modelFlags(config)} again (it starts over)\n`,
+          `run ${reembedCommand(config.db, modelFlags(config))} again (it starts over)\n`,
       );
       ctx.close();
     });

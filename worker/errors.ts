@@ -43,6 +43,9 @@ export class ModelLoadError extends NewsdedupError {
 /** A word as a POSIX shell reads it (for a command a message tells the user to run): quoted unless plainly safe. */
 export const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** The command that re-embeds a database with the model `modelFlags` load (config.ts modelFlags), as messages spell it out. */
+export const reembedCommand = (dbPath: string, modelFlags: string) => `newsdedup reembed --db ${shellWord(dbPath)} ${modelFlags}`;
+
 /** The database was built with another model: its vectors cannot be compared with this one's. */
 export class ModelMismatchError extends NewsdedupError {
   constructor(
@@ -56,7 +59,7 @@ export class ModelMismatchError extends NewsdedupError {
     const describe = (m: VectorSpace) => `${m.modelId} (dim ${m.dim}${settings ? `, ${m.settings}` : ''})`;
     super(
       `${dbPath} was built with model ${describe(stored)}, not ${describe(requested)}. ` +
-        `Use the same model, or re-embed every stored article with the new one: newsdedup reembed --db ${shellWord(dbPath)} ${requestedFlags}`,
+        `Use the same model, or re-embed every stored article with the new one: ${reembedCommand(dbPath, requestedFlags)}`,
     );
   }
 }
@@ -73,13 +76,12 @@ export class UnfinishedReembedError extends NewsdedupError {
     readonly holder?: LockHolder,
   ) {
     const model = `model ${target.modelId} (dim ${target.dim}, ${target.settings})`;
-    const command = `newsdedup reembed --db ${shellWord(dbPath)} ${target.modelFlags}`;
     super(
       holder
         ? `${dbPath} is being re-embedded with ${model} by pid ${holder.pid} on ${holder.host} (since ${holder.since}): ` +
             `until it finishes, its articles have the vectors of two models and cannot be used. Try again when it is done.`
         : `${dbPath}: a reembed to ${model} was interrupted: some articles have that model's vectors, the others the old model's, ` +
-            `so neither model can use them. Run it again (it starts over): ${command}`,
+            `so neither model can use them. Run it again (it starts over): ${reembedCommand(dbPath, target.modelFlags)}`,
     );
   }
 }
