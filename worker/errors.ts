@@ -26,9 +26,13 @@ export class InputError extends NewsdedupError {
   }
 }
 
+/** Line breaks and other control characters (C0, DEL, C1, and the Unicode line and paragraph separators). */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
+
 /** A path or id as it can stand in a one-line message: line breaks and other control characters escaped (\n, \u2028). */
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (s: string) => s.replace(CONTROL_CHARACTERS, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export class ModelLoadError extends NewsdedupError {
   constructor(

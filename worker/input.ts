@@ -4,7 +4,7 @@ import { createReadStream, type Dirent, readFileSync, readdirSync, statSync } fr
 import { basename, extname, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { InputError } from './errors.ts';
+import { CONTROL_CHARACTER, InputError } from './errors.ts';
 import { normaliseLanguageTag, UNKNOWN_LANGUAGE } from './language.ts';
 
 export interface RawArticle {
@@ -67,9 +67,6 @@ function optionalString(o: Record<string, unknown>, key: string): string | undef
   if (typeof v !== 'string') throw new Error(`field "${key}" must be a string`);
   return v;
 }
-
-/** Line breaks and other control characters (C0, DEL, C1, and the Unicode line and paragraph separators). */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** What is said of an id with a control character (it would break the text output), or undefined. */
 function controlCharacterIn(id: string): string | undefined {

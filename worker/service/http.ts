@@ -134,11 +134,6 @@ export function isoTime(s: string): string | null {
   return new Date(ms).toISOString();
 }
 
-/** An InputError's message without the "file:line (id): " prefix. */
-function bareMessage(err: InputError): string {
-  const prefix = `${err.file}${err.line !== undefined ? `:${err.line}` : ''}${err.articleId ? ` (${err.articleId})` : ''}: `;
-  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-}
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { ctx, jobs, runner, metrics, log } = deps;
@@ -371,7 +366,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const item = articleFromJson(value, origin, where.line);
         if (item.ok) articles.push(item.article);
         else {
-          const message = bareMessage(item.error);
+          const message = item.error.reason;
           errors.push({ field: `${where.prefix}${fieldOf(message)}`, message, ...(where.index !== undefined && { index: where.index }), ...(where.line !== undefined && { line: where.line }), ...(item.error.articleId && { id: item.error.articleId }) });
         }
       });
@@ -474,7 +469,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const body = req.body as Record<string, unknown>;
     const item = articleFromJson(body, 'POST /check', undefined, DRAFT_ID);
     if (!item.ok) {
-      const message = bareMessage(item.error);
+      const message = item.error.reason;
       throw new HttpError(400, message, [{ field: fieldOf(message), message }]);
     }
     if (checks.size >= CHECK_BACKLOG) throw new HttpError(429, 'too many drafts being checked; retry shortly', undefined, { 'Retry-After': '1' });
@@ -486,7 +481,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         return await checkArticle(ctx, item.article, { limit });
       } catch (err) {
         if (err instanceof InputError) {
-          const message = bareMessage(err);
+          const message = err.reason;
           throw new HttpError(400, message, [{ field: fieldOf(message), message }]);
         }
         throw err;
