@@ -65,8 +65,8 @@ export class InboxWatcher {
     for (const d of [this.dir, this.doneDir, this.failedDir]) mkdirSync(d, { recursive: true });
   }
 
+  /** Starts watching the folders prepare() made. */
   start(): void {
-    this.prepare();
     // Files taken by an earlier run whose jobs finished before it stopped.
     this.settle(this.jobs.openFiles().map((f) => f.id));
     this.schedule(0);
