@@ -226,8 +226,8 @@ export class Pipeline {
     }
     // A new version of an article that was alone in its story stays in that story: a fresh id
     // each time would leave an empty cluster behind and break links to the old id.
-    const alone = existing && touched.gained(existing.clusterId) === 0 && store.cluster(existing.clusterId)?.size === 1;
-    const clusterId = decision.action !== 'new' ? decision.clusterId : alone ? existing.clusterId : store.createCluster();
+    const staysAlone = decision.action === 'new' && existing && touched.gained(existing.clusterId) === 0 && store.cluster(existing.clusterId)?.size === 1;
+    const clusterId = decision.action !== 'new' ? decision.clusterId : staysAlone ? existing.clusterId : store.createCluster();
     if (decision.action === 'merge') {
       for (const from of decision.mergeFrom) touched.merged(clusterId, from, store.mergeCluster(clusterId, from));
     }
