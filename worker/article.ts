@@ -57,22 +57,13 @@ export function prepareArticle(raw: RawArticle): PreparedArticle {
   const text = normaliseText(plainText(raw.text, raw.html));
   const title = raw.title ? normaliseText(withoutMarkup(raw.title)).replace(/\n/g, ' ') || null : null;
   if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
-  if (title && title.length > MAX_TITLE_CHARS) {
-    throw new InputError(
-      `article title is ${title.length.toLocaleString('en')} characters after cleaning, over the limit of ${MAX_TITLE_CHARS.toLocaleString('en')} (a title is one line; put the rest in the text)`,
-      raw.origin.file,
-      raw.origin.line,
-      raw.id,
-    );
-  }
-  if (text.length > MAX_TEXT_CHARS) {
-    throw new InputError(
-      `article text is ${text.length.toLocaleString('en')} characters after cleaning, over the limit of ${MAX_TEXT_CHARS.toLocaleString('en')} (split or trim it)`,
-      raw.origin.file,
-      raw.origin.line,
-      raw.id,
-    );
-  }
+  const limit = (field: string, value: string, max: number, advice: string) => {
+    if (value.length <= max) return;
+    const reason = `article ${field} is ${value.length.toLocaleString('en')} characters after cleaning, over the limit of ${max.toLocaleString('en')} (${advice})`;
+    throw new InputError(reason, raw.origin.file, raw.origin.line, raw.id);
+  };
+  if (title) limit('title', title, MAX_TITLE_CHARS, 'a title is one line; put the rest in the text');
+  limit('text', text, MAX_TEXT_CHARS, 'split or trim it');
   return {
     id: raw.id,
     title,
