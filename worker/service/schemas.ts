@@ -138,12 +138,9 @@ export const getArticle = {
         article: {
           type: 'object',
           properties: {
-            id: { type: 'string' },
-            title: nullable('string'),
-            lang: { type: 'string' },
+            ...articleRef.properties,
             url: nullable('string'),
             source: nullable('string'),
-            publishedAt: nullable('string'),
             ingestedAt: { type: 'string' },
             reading: { type: 'string', enum: ['native', 'near', 'none'] },
             text: { type: 'string' },
@@ -253,11 +250,8 @@ export const postCheck = {
           items: {
             type: 'object',
             properties: {
-              id: { type: 'string' },
-              title: nullable('string'),
-              lang: { type: 'string' },
+              ...articleRef.properties,
               cluster: { type: 'integer' },
-              publishedAt: nullable('string'),
               score: { type: 'number' },
               method: { type: 'string' },
               kind: { type: 'string', description: 'exact copy, near-verbatim copy, rewrite, translation, or related (below the threshold)' },
