@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -394,6 +394,17 @@ describe('read commands', () => {
       index: { exists: true, vectors: 3, current: true, m: 16, efConstruction: 200, efSearch: 64 },
       advice: [],
     });
+  });
+
+  it('stats calls a truncated index file what the next open finds it: not current, and why', async () => {
+    // It said "current" from the sidecar's counts alone, while the next command rebuilt the graph.
+    const hnsw = join(dir, 'newsdedup.db.hnsw');
+    truncateSync(hnsw, 100);
+    const out = (await runNoModel(['stats', '--json'])).json();
+    expect(out.index).toMatchObject({ exists: true, bytes: 100, current: false, problem: 'index file truncated or altered' });
+    expect((await runNoModel(['stats'])).stdout).toMatch(/^index 3 vectors, 0\.0 MB, index file truncated or altered \(rebuilt on next open\)/m);
+    expect((await run(['check', join(SEEDS, '001_1731066e91127400.txt')])).code).toBe(0);
+    expect((await runNoModel(['stats', '--json'])).json().index).toMatchObject({ current: true, vectors: 3 });
   });
 });
 

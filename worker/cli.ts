@@ -12,7 +12,7 @@ import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_
 import { createLogger, type Logger } from './log.ts';
 import type { IngestSummary, Progress } from './pipeline.ts';
 import type { relationsToOriginal } from './original.ts';
-import { type IndexSidecar, indexAdvice } from './vector-index.ts';
+import { indexAdvice, readSavedIndex, readSidecar } from './vector-index.ts';
 
 // Each command imports what it needs when it runs (the model runtime alone takes a quarter of a
 // second to load): `stats`, `clusters`, `export` and --help start without it.
@@ -431,12 +431,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const store = openStore(config, { unfinishedReembed: 'allow' });
     try {
       const idx = indexPath(config.db);
-      const sidecar = existsSync(`${idx}.json`) ? (JSON.parse(readFileSync(`${idx}.json`, 'utf8')) as IndexSidecar) : undefined;
       const counts = store.counts();
+      const model = store.getModel();
+      // What the next open will find: the same checks as loading, short of reading the graph.
+      const saved = model ? readSavedIndex(idx, { generation: store.generation(), modelId: model.modelId, dim: model.dim, count: counts.articles }) : undefined;
+      const sidecar = saved && 'sidecar' in saved ? saved.sidecar : readSidecar(idx);
       const stats = {
         db: config.db,
         ...counts,
-        model: store.getModel() ?? null,
+        model: model ?? null,
         /** A reembed that was started and has not finished (every other command refuses the database meanwhile). */
         unfinishedReembed: store.reembedTarget() ?? null,
         languages: Object.fromEntries(store.languages().map((l) => [l.lang, l.n])),
@@ -445,13 +448,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           exists: existsSync(idx),
           bytes: existsSync(idx) ? statSync(idx).size : 0,
           vectors: sidecar?.count ?? 0,
-          current: !!sidecar && sidecar.generation === store.generation() && sidecar.count === counts.articles,
+          current: !!saved && 'sidecar' in saved,
+          ...(saved && 'reason' in saved && { problem: saved.reason }),
           // m and efConstruction are the graph's own (fixed when it was built); efSearch is the configured one.
           ...(sidecar?.params && { m: sidecar.params.m, efConstruction: sidecar.params.efConstruction }),
           efSearch: config.hnsw.efSearch,
         },
         advice: indexAdvice(counts.articles, { m: sidecar?.params?.m, efSearch: config.hnsw.efSearch }),
-        calibration: calibrationInUse(store.getModel()?.modelId, store, config),
+        calibration: calibrationInUse(model?.modelId, store, config),
       };
       if (flags.json) io.stdout.write(`${JSON.stringify(stats)}\n`);
       else {
@@ -463,7 +467,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         if (r) io.stdout.write(`reembed unfinished: to ${r.modelId} (dim ${r.dim}, ${r.settings}); other commands refuse the database until ${reembedCommand(config.db, r.modelFlags)} finishes it\n`);
         io.stdout.write(`languages ${Object.entries(stats.languages).map(([l, n]) => `${l} ${n}`).join(', ') || '-'}\n`);
         io.stdout.write(
-          `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : 'stale (rebuilt on next open)'}` : 'missing (rebuilt on next open)'}` +
+          `index ${stats.index.exists ? `${stats.index.vectors} vectors, ${(stats.index.bytes / 1e6).toFixed(1)} MB, ${stats.index.current ? 'current' : `${stats.index.problem ?? 'stale'} (rebuilt on next open)`}` : 'missing (rebuilt on next open)'}` +
             `${stats.index.m === undefined ? '' : `, M ${stats.index.m}, efConstruction ${stats.index.efConstruction}`}, efSearch ${stats.index.efSearch}\n`,
         );
         const c = stats.calibration;

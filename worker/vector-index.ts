@@ -51,6 +51,43 @@ export function indexAdvice(vectors: number, params: { m?: number; efSearch: num
   return out;
 }
 
+/** Where the graph saved at `path` records what it belongs to. */
+export const sidecarPathOf = (path: string): string => `${path}.json`;
+
+export interface SavedIndexExpectation {
+  generation: number;
+  modelId: string;
+  count: number;
+}
+
+/** The sidecar of the graph saved at `path`, whatever it says; undefined when missing or unreadable. */
+export function readSidecar(path: string): IndexSidecar | undefined {
+  try {
+    return JSON.parse(readFileSync(sidecarPathOf(path), 'utf8')) as IndexSidecar;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sidecar of the graph saved at `path` when it belongs to this database generation and model
+ * and the file is whole; otherwise why not. Reads the sidecar only, not the graph (so `stats` can
+ * say what the next open will find).
+ */
+export function readSavedIndex(path: string, expected: SavedIndexExpectation & { dim: number }): { sidecar: IndexSidecar } | { reason: string } {
+  if (!existsSync(path)) return { reason: 'index file missing' };
+  if (!existsSync(sidecarPathOf(path))) return { reason: 'index sidecar missing' };
+  const side = readSidecar(path);
+  if (!side) return { reason: 'index sidecar unreadable' };
+  if (side.modelId !== expected.modelId || side.dim !== expected.dim) return { reason: 'index built with another model' };
+  if (side.generation !== expected.generation || side.count !== expected.count) {
+    return { reason: `index stale (generation ${side.generation}, database at ${expected.generation})` };
+  }
+  // hnswlib trusts the file's header; a truncated file must be caught before it is read.
+  if (statSync(path).size !== side.bytes) return { reason: 'index file truncated or altered' };
+  return { sidecar: side };
+}
+
 export type OpenOutcome = { loaded: true } | { loaded: false; reason: string };
 
 const INITIAL_CAPACITY = 1024;
@@ -83,7 +120,7 @@ export class VectorIndex {
   }
 
   get sidecarPath(): string {
-    return `${this.path}.json`;
+    return sidecarPathOf(this.path);
   }
 
   get size(): number {
@@ -102,21 +139,10 @@ export class VectorIndex {
   }
 
   /** Loads the saved graph if it belongs to this database generation and model; otherwise says why not. */
-  tryLoad(expected: { generation: number; modelId: string; count: number }): OpenOutcome {
-    if (!existsSync(this.path)) return { loaded: false, reason: 'index file missing' };
-    if (!existsSync(this.sidecarPath)) return { loaded: false, reason: 'index sidecar missing' };
-    let side: IndexSidecar;
-    try {
-      side = JSON.parse(readFileSync(this.sidecarPath, 'utf8')) as IndexSidecar;
-    } catch {
-      return { loaded: false, reason: 'index sidecar unreadable' };
-    }
-    if (side.modelId !== expected.modelId || side.dim !== this.dim) return { loaded: false, reason: 'index built with another model' };
-    if (side.generation !== expected.generation || side.count !== expected.count) {
-      return { loaded: false, reason: `index stale (generation ${side.generation}, database at ${expected.generation})` };
-    }
-    // hnswlib trusts the file's header; a truncated file must be caught before it is read.
-    if (statSync(this.path).size !== side.bytes) return { loaded: false, reason: 'index file truncated or altered' };
+  tryLoad(expected: SavedIndexExpectation): OpenOutcome {
+    const saved = readSavedIndex(this.path, { ...expected, dim: this.dim });
+    if ('reason' in saved) return { loaded: false, reason: saved.reason };
+    const side = saved.sidecar;
     try {
       const index = new HierarchicalNSW('cosine', this.dim);
       index.readIndexSync(this.path);
