@@ -146,7 +146,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Article ids are often URLs: GET /articles/:id answered 414 past Fastify's default 100 characters.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true, allErrors: true } },
   });
   // Answers are written with JSON.stringify: the response schemas are the API's documentation
