@@ -230,6 +230,13 @@ describe('reading', () => {
     expect(all.json.clusters.every((c: { size: number }) => c.size >= 2)).toBe(true);
     expect((await req('GET', '/clusters?minSize=1&limit=500')).json.clusters.length).toBeGreaterThan(all.json.clusters.length);
     expect((await req('GET', '/clusters?lang=fr')).json.clusters).toEqual([]);
+    // Language codes are read as an article's lang is: "eng" found nothing, "en-GB" was refused, "xx" answered [].
+    const english = (await req('GET', '/clusters?lang=en')).json.clusters;
+    expect(english.length).toBeGreaterThan(0);
+    for (const lang of ['EN', 'eng', 'en-GB']) expect((await req('GET', `/clusters?lang=${lang}`)).json.clusters, lang).toEqual(english);
+    const notALanguage = await req('GET', '/clusters?lang=xx');
+    expect(notALanguage.status).toBe(400);
+    expect(notALanguage.json).toMatchObject({ message: 'querystring.lang "xx" is not a language code', errors: [{ field: 'querystring.lang' }] });
     expect((await req('GET', '/clusters?since=2999-01-01T00:00:00Z')).json.clusters).toEqual([]);
     expect((await req('GET', '/clusters?limit=1')).json.clusters).toHaveLength(1);
     const capped = (await req('GET', '/clusters?members=1')).json.clusters.find((c: { id: number }) => c.id === seeds.id);

@@ -14,6 +14,7 @@ import { PACKAGE_ROOT } from '../config.ts';
 import type { Context } from '../context.ts';
 import { InputError } from '../errors.ts';
 import { articleFromJson, opensJsonDocument, plainTextDraft, type RawArticle } from '../input.ts';
+import { normaliseLanguageTag } from '../language.ts';
 import { relationsToOriginal } from '../original.ts';
 import type { Logger } from '../log.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -429,7 +430,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const message = 'must be an ISO 8601 date-time with a time zone (2025-01-06T07:00:00Z) or a date (2025-01-06, meaning from 00:00 UTC that day)';
       throw new HttpError(400, `querystring.since ${message}, got ${JSON.stringify(q.since)}`, [{ field: 'querystring.since', message }]);
     }
-    const ids = ctx.store.recentClusterIds({ minSize, limit, since, lang: q.lang?.toLowerCase() });
+    // Read as an article's lang is, so "eng" and "en-GB" find what "en" finds and "xx" is refused.
+    const lang = q.lang === undefined ? undefined : normaliseLanguageTag(q.lang);
+    if (lang === undefined && q.lang !== undefined) {
+      throw new HttpError(400, `querystring.lang ${JSON.stringify(q.lang)} is not a language code`, [{ field: 'querystring.lang', message: 'is not a language code' }]);
+    }
+    const ids = ctx.store.recentClusterIds({ minSize, limit, since, lang });
     return { clusters: ids.map((id) => ({ ...ctx.store.cluster(id)!, members: ctx.store.firstMembers(id, members) })) };
   });
 

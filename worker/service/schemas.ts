@@ -177,7 +177,7 @@ export const listClusters = {
         description: 'Only clusters updated at or after this time: an ISO 8601 date-time with its time zone (2025-01-06T07:00:00Z) or a date (2025-01-06: from 00:00 UTC)',
       },
       minSize: integerString('Only clusters with at least this many articles (default 2)'),
-      lang: { type: 'string', pattern: '^[A-Za-z]{2,3}$', description: 'Only clusters with a member in this language (ISO 639-1)' },
+      lang: { type: 'string', maxLength: 35, description: 'Only clusters with a member in this language, named as an article\'s lang may be ("en", "EN", "en-GB", "eng")' },
       limit: integerString('At most this many clusters (default 50, at most 500)'),
       members: integerString('Members listed per cluster, earliest first (default 10, at most 1000; `size` is the full count)'),
     },
