@@ -21,3 +21,16 @@ describe('paths in the configuration', () => {
     expect(overridden).toMatchObject({ db: join(elsewhere, 'env.db'), inbox: join(elsewhere, 'drop') });
   });
 });
+
+describe('the hnsw block', () => {
+  it('refuses unknown keys and a block that is not an object (a misspelt efSearch kept the default)', () => {
+    const dir = tempDir('newsdedup-config-');
+    const withHnsw = (hnsw: unknown) => {
+      writeFileSync(join(dir, 'newsdedup.config.json'), JSON.stringify({ hnsw }));
+      return () => loadConfig({ cwd: dir, env: {} });
+    };
+    expect(withHnsw({ efsearch: 384 })).toThrow(/unknown setting "hnsw\.efsearch" \(known: m, efConstruction, efSearch\)/);
+    for (const bad of [5, 'fast', null, [384]]) expect(withHnsw(bad), JSON.stringify(bad)).toThrow(/hnsw must be an object/);
+    expect(withHnsw({ efSearch: 384 })().hnsw).toEqual({ m: 16, efConstruction: 200, efSearch: 384 });
+  });
+});

@@ -2,7 +2,7 @@
 // lock (a second worker or a cron `ingest` is refused with the database and the holder named),
 // the inbox folder (done/ and failed/ with .error.txt), re-processing of jobs whose batch was
 // committed but not marked (exactly once), graceful stop, and the configuration keys.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -86,7 +86,7 @@ describe('single writer', () => {
 
 describe('inbox folder', () => {
   it('ingests dropped files and moves them to done/ or failed/ with an .error.txt', async () => {
-    const { dir, config } = setup({ inbox: 'inbox' });
+    const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 0 });
     const inbox = join(dir, 'inbox');
     const worker = await startWorker(config, silent, { inboxPollMs: 40 });
     try {
@@ -122,8 +122,39 @@ describe('inbox folder', () => {
     }
   });
 
+  it('leaves a file changed after it was taken, to be taken in its turn, instead of moving it away unread', async () => {
+    // The file at the name when the taken one's jobs finished was moved to done/ whatever it was:
+    // a new file renamed over it, or the rest of a slow copy, went there unread.
+    const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 1 });
+    const inbox = join(dir, 'inbox');
+    const warnings: Record<string, unknown>[] = [];
+    const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;
+    const worker = await startWorker(config, log, { inboxPollMs: 40 });
+    try {
+      worker.runner.pause(); // the taken file's jobs finish only once the new file is in place
+      const feed = join(inbox, 'feed.jsonl');
+      writeFileSync(feed, jsonl([{ id: 'first-1', text: FIXTURE_TEXTS.quake }]));
+      const longAgo = new Date(Date.now() - 60_000);
+      utimesSync(feed, longAgo, longAgo); // settled: taken at the next scans
+      await until(() => worker.jobs.countByStatus().pending + worker.jobs.countByStatus().done === 1, 'the first feed.jsonl taken');
+      // Written under another name and renamed over it, as the docs advise: new, so not settled yet.
+      writeFileSync(`${feed}.tmp`, jsonl([{ id: 'second-1', text: FIXTURE_TEXTS.budget }, { id: 'second-2', text: FIXTURE_TEXTS.match }]));
+      renameSync(`${feed}.tmp`, feed);
+      worker.runner.resume();
+      await until(() => worker.ctx.store.articleById('first-1') !== undefined, 'the first file ingested');
+      await until(() => existsSync(join(inbox, 'done', 'feed.jsonl')), 'feed.jsonl in done/');
+      await worker.runner.whenDrained();
+      for (const id of ['first-1', 'second-1', 'second-2']) expect(worker.ctx.store.articleById(id), id).toBeDefined();
+      expect(readdirSync(join(inbox, 'done'))).toEqual(['feed.jsonl']);
+      expect(readFileSync(join(inbox, 'done', 'feed.jsonl'), 'utf8')).toMatch(/second-2/);
+      expect(warnings).toMatchObject([{ file: 'feed.jsonl', msg: 'inbox file changed after it was taken: left in the inbox to be taken again' }]);
+    } finally {
+      expect(await worker.stop()).toBe(true);
+    }
+  });
+
   it('logs a warning naming the file and the reason when a file goes to failed/ without any article taken', async () => {
-    const { dir, config } = setup({ inbox: 'inbox' });
+    const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 0 });
     const inbox = join(dir, 'inbox');
     const warnings: Record<string, unknown>[] = [];
     const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;

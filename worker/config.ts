@@ -50,6 +50,8 @@ export interface Config {
   lockWait: number;
   /** Seconds between index saves in the worker (it is also saved at shutdown). */
   indexSaveSeconds: number;
+  /** Seconds an inbox file must have gone unmodified before it is taken (a slow copy pauses). */
+  inboxSettleSeconds: number;
 }
 
 /**
@@ -85,6 +87,7 @@ export const DEFAULTS: Config = {
   queueLimit: 10_000,
   lockWait: 10,
   indexSaveSeconds: 60,
+  inboxSettleSeconds: 5,
 };
 
 /** The shape accepted at every level: the config file, the environment, the flags. */
@@ -107,8 +110,10 @@ export interface ConfigLayer {
   queueLimit?: number;
   lockWait?: number;
   indexSaveSeconds?: number;
+  inboxSettleSeconds?: number;
 }
 
+const HNSW_KEYS: (keyof HnswParams)[] = ['m', 'efConstruction', 'efSearch'];
 const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -147,8 +152,10 @@ function nonNegativeInt(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER)
   return n;
 }
 
-/** The worker's settings (http, inbox, queueLimit, lockWait, indexSaveSeconds). */
-function serviceSettings(raw: Record<string, unknown>, where: string, name: SettingName): Pick<ConfigLayer, 'http' | 'inbox' | 'queueLimit' | 'lockWait' | 'indexSaveSeconds'> {
+const SERVICE_KEYS = ['http', 'inbox', 'queueLimit', 'lockWait', 'indexSaveSeconds', 'inboxSettleSeconds'] as const;
+
+/** The worker's settings (SERVICE_KEYS). */
+function serviceSettings(raw: Record<string, unknown>, where: string, name: SettingName): Pick<ConfigLayer, (typeof SERVICE_KEYS)[number]> {
   const http = raw.http ?? {};
   if (typeof http !== 'object' || http === null || Array.isArray(http)) throw new UsageError(`${name('http')} must be an object`);
   const h = http as Record<string, unknown>;
@@ -168,6 +175,7 @@ function serviceSettings(raw: Record<string, unknown>, where: string, name: Sett
     queueLimit: positiveInt(raw.queueLimit, name('queueLimit')),
     lockWait: nonNegativeInt(raw.lockWait, name('lockWait')),
     indexSaveSeconds: positiveInt(raw.indexSaveSeconds, name('indexSaveSeconds')),
+    inboxSettleSeconds: nonNegativeInt(raw.inboxSettleSeconds, name('inboxSettleSeconds')),
   };
 }
 
@@ -180,10 +188,15 @@ type SettingName = (setting: string) => string;
  */
 export function validateLayer(raw: Record<string, unknown>, where: string, name: SettingName = (setting) => `${where}: ${setting}`): ConfigLayer {
   const known = new Set(['db', 'modelDir', 'model', 'dtype', 'allowRemoteModels', 'modelCacheDir', 'batchSize', 'concurrency', 'threads', 'neighbours', 'hnsw', 'thresholds', 'logLevel']);
-  for (const key of ['http', 'inbox', 'queueLimit', 'lockWait', 'indexSaveSeconds']) known.add(key);
+  for (const key of SERVICE_KEYS) known.add(key);
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new UsageError(`${where}: unknown setting "${key}"`);
-  const hnsw = (raw.hnsw ?? {}) as Record<string, unknown>;
-  const th = (raw.thresholds ?? {}) as Record<string, unknown>;
+  const hnsw = (raw.hnsw === undefined ? {} : raw.hnsw) as Record<string, unknown>;
+  // A misspelt key here would silently keep the default search depth (recall 0.90 instead of 0.99 at 1M).
+  if (typeof hnsw !== 'object' || hnsw === null || Array.isArray(hnsw)) throw new UsageError(`${name('hnsw')} must be an object`);
+  for (const key of Object.keys(hnsw)) {
+    if (!HNSW_KEYS.includes(key as keyof HnswParams)) throw new UsageError(`${where}: unknown setting "hnsw.${key}" (known: ${HNSW_KEYS.join(', ')})`);
+  }
+  const th = (raw.thresholds === undefined ? {} : raw.thresholds) as Record<string, unknown>;
   if (typeof th !== 'object' || th === null || Array.isArray(th)) throw new UsageError(`${name('thresholds')} must be an object`);
   for (const key of Object.keys(th)) {
     if (!(THRESHOLD_KEYS as readonly string[]).includes(key)) throw new UsageError(`${where}: unknown setting "thresholds.${key}" (known: ${THRESHOLD_KEYS.join(', ')})`);
@@ -232,6 +245,7 @@ const ENV = {
   queueLimit: 'NEWSDEDUP_QUEUE_LIMIT',
   lockWait: 'NEWSDEDUP_LOCK_WAIT',
   indexSaveSeconds: 'NEWSDEDUP_INDEX_SAVE_SECONDS',
+  inboxSettleSeconds: 'NEWSDEDUP_INBOX_SETTLE_SECONDS',
 } as const;
 const HTTP_ENV = { host: 'NEWSDEDUP_HTTP_HOST', port: 'NEWSDEDUP_HTTP_PORT', token: 'NEWSDEDUP_HTTP_TOKEN', bodyLimit: 'NEWSDEDUP_HTTP_BODY_LIMIT' } as const;
 

@@ -1,11 +1,13 @@
 // The watched inbox folder. A file is taken once it has stopped changing (same size and
-// modification time on two scans in a row; files whose names start with "." or end in .tmp or
-// .part are left alone, so writers can write under such a name and rename when done). Taking a
-// file = reading and validating every article in it and committing them as jobs, with a record
-// of the file, in one transaction. When all its jobs are finished the file is moved to done/, or
-// to failed/ with `<name>.error.txt` beside it when any article of it was rejected (the others
-// are ingested). A crash at any point is resumed on restart: a file already recorded is not
-// queued twice, and files whose jobs are all finished are moved then.
+// modification time on two scans in a row, and unmodified for `settleMs`; files whose names start
+// with "." or end in .tmp or .part are left alone, so writers can write under such a name and
+// rename when done). Taking a file = reading and validating every article in it and committing
+// them as jobs, with a record of the file, in one transaction. When all its jobs are finished the
+// file is moved to done/, or to failed/ with `<name>.error.txt` beside it when any article of it
+// was rejected (the others are ingested); unless the file at that name is no longer the one taken
+// (written to since, or another renamed over it): that one is left to be taken in its turn. A
+// crash at any point is resumed on restart: a file already recorded is not queued twice, and
+// files whose jobs are all finished are moved then.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -37,6 +39,8 @@ export function checkInboxFolder(dir: string): void {
 
 export interface InboxOptions {
   pollMs?: number;
+  /** How long a file must have gone unmodified before it is taken (a slow copy pauses between writes). */
+  settleMs: number;
   queueLimit: number;
 }
 
@@ -111,6 +115,7 @@ export class InboxWatcher {
       const key = `${st.size}:${st.mtimeMs}`;
       seen.set(name, key);
       if (this.lastSeen.get(name) !== key) continue; // new or still being written: next scan
+      if (Date.now() - st.mtimeMs < this.opts.settleMs) continue; // written to moments ago: maybe still being copied
       if (this.jobs.queuedFileByStat(name, st.size, st.mtimeMs)) continue; // taken, waiting for its jobs
       // Back-pressure: leave files where they are while the queue is full.
       if (this.runner.queueDepth >= this.opts.queueLimit) break;
@@ -176,10 +181,35 @@ export class InboxWatcher {
   }
 
   private finish(file: InboxFileRow, errors: InboxFileError[], ingested: number): void {
+    const changed = this.changedSinceTaken(file);
+    if (changed) {
+      // Moving it would carry away text never read (the rest of a slow copy, or a new file renamed
+      // over the one taken): it stays, and is taken as a new file once it settles. What was read
+      // stays ingested; articles read twice are found unchanged.
+      this.jobs.finishFile(file.id, errors.length ? 'failed' : 'done');
+      this.log.warn({ file: file.name, ingested, rejected: errors.length, reason: changed }, 'inbox file changed after it was taken: left in the inbox to be taken again');
+      return;
+    }
     if (errors.length) this.moveFailed(file.name, errors, ingested);
     else this.move(file.name, this.doneDir);
     this.jobs.finishFile(file.id, errors.length ? 'failed' : 'done');
-    this.log.info({ file: file.name, ingested, rejected: errors.length }, errors.length ? 'inbox file moved to failed/' : 'inbox file moved to done/');
+    // Rejected articles are a warning: they are not ingested until someone sends them again.
+    const level = errors.length ? 'warn' : 'info';
+    this.log[level]({ file: file.name, ingested, rejected: errors.length }, errors.length ? 'inbox file moved to failed/' : 'inbox file moved to done/');
+  }
+
+  /** Why the file now at the taken file's name is not the one taken; undefined when it is (or is gone). */
+  private changedSinceTaken(file: InboxFileRow): string | undefined {
+    let st;
+    try {
+      st = statSync(join(this.dir, file.name));
+    } catch {
+      return undefined;
+    }
+    if (st.size !== file.size || st.mtimeMs !== file.mtimeMs) {
+      return `taken at ${file.size} bytes, now ${st.size} bytes, modified ${new Date(st.mtimeMs).toISOString()}`;
+    }
+    return undefined;
   }
 
   /** A free name in `dir` for `name`: the name itself, else with a counter before the extension. */

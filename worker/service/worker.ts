@@ -55,7 +55,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     let inbox: InboxWatcher | undefined;
     const metrics = new ServiceMetrics({ queueDepth: () => runner.queueDepth, indexVectors: () => ctx.index.size });
     const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids) });
-    if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, queueLimit: config.queueLimit });
+    if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, settleMs: config.inboxSettleSeconds * 1000, queueLimit: config.queueLimit });
     inbox?.prepare();
     const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
     listening = app;
