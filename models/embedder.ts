@@ -2,11 +2,12 @@
 // hub id) and turns articles into one document vector plus one vector per window (title,
 // paragraphs, or pieces of over-long paragraphs), all L2-normalised.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, ModelRegistry, type PreTrainedModel, type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import { ModelLoadError } from '../worker/errors.ts';
 import { cosine } from '../worker/passages.ts';
 import { CachedTokenizer, tensors } from './fast-tokenize.ts';
+import { folderModelName } from './shipped-thresholds.ts';
 
 export interface EmbedderOptions {
   /** Local folder in transformers.js layout. Takes precedence over `model`. */
@@ -358,7 +359,7 @@ export class Embedder {
     env.allowLocalModels = true;
     if (opts.cacheDir) env.cacheDir = opts.cacheDir;
     const name = dir ?? opts.model!;
-    const modelName = dir ? (readJson(join(dir, 'config.json'))?._name_or_path as string | undefined) ?? basename(dir) : opts.model!;
+    const modelName = dir ? folderModelName(dir) : opts.model!;
     const settings = readSettings(dir, modelName);
     const dtype = opts.dtype ?? settings.dtype ?? (dir && !existsSync(join(dir, 'onnx', 'model.onnx')) ? 'q8' : 'fp32');
     let tokenizer: PreTrainedTokenizer;

@@ -196,7 +196,7 @@ describe('calibrate on a small labelled file (bundled model)', () => {
     // stats says which calibration applies to the stored articles' model, without loading it.
     expect((await cli(['ingest', file], { cwd: dir })).code).toBe(0);
     const stats = await cli(['stats', '--json'], { cwd: dir });
-    expect(stats.json().calibration).toEqual({ source: 'database', thresholds: fitted.thresholds, verifier: true, configured: {} });
+    expect(stats.json().calibration).toEqual({ source: 'database', thresholds: fitted.thresholds, verifier: true, configured: {}, effective: fitted.thresholds });
     // The text form names every threshold, and says a fit on a handful of pairs is a guess.
     const text = await cli(['calibrate', file], { cwd: dir });
     expect(text.stdout).toMatch(/^thresholds: sameLanguage [\d.]+, crossLanguage [\d.]+, merge [\d.]+, original [\d.]+, passage [\d.]+$/m);

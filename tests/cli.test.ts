@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { loadMigrations, migrate } from '../db/migrate.ts';
 import { Store } from '../db/store.ts';
 import { MAX_TEXT_CHARS } from '../worker/article.ts';
+import { FALLBACK_THRESHOLDS } from '../worker/context.ts';
 import { WriterLock } from '../worker/service/lock.ts';
 import { cli, FIXTURE_TEXTS, jsonl, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
@@ -394,6 +395,18 @@ describe('read commands', () => {
       index: { exists: true, vectors: 3, current: true, m: 16, efConstruction: 200, efSearch: 64 },
       advice: [],
     });
+    // The tiny model ships no thresholds: the built-in fallback applies, under the configured ones
+    // (it was reported as "the model's (its newsdedup.json)", with no values).
+    const configured = { sameLanguage: 0.8, crossLanguage: 0.8, merge: 0.95 };
+    expect(out.calibration).toEqual({
+      source: 'fallback',
+      thresholds: FALLBACK_THRESHOLDS,
+      verifier: false,
+      configured,
+      effective: { ...FALLBACK_THRESHOLDS, ...configured },
+    });
+    const text = (await run(['stats'])).stdout;
+    expect(text).toMatch(/^calibration built-in fallback \(the model ships no thresholds: calibrate it, see README\): sameLanguage 0\.85, .*, no verifier/m);
   });
 
   it('stats calls a truncated index file what the next open finds it: not current, and why', async () => {

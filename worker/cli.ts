@@ -5,7 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
 import { type Config, loadConfig, modelFlags } from './config.ts';
-import { indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
+import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
+import { folderModelName, shippedThresholds } from '../models/shipped-thresholds.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, reembedCommand, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
 import { articleFromJson, type InputItem, plainTextDraft, readInputs, SUPPORTED_FILES } from './input.ts';
@@ -174,11 +175,23 @@ function printCheck(r: CheckReport, io: CliIo): void {
  * database's own calibration when it has one (else the model's shipped one), and the
  * configuration's, which win over both (context.ts resolves them the same way).
  */
+const numbersOf = (t: object) => Object.fromEntries(Object.entries(t).filter((e): e is [string, number] => typeof e[1] === 'number'));
+
+/**
+ * The thresholds the decision uses, resolved as openContext does (fallback < the model's
+ * newsdedup.json < the database's calibration < configuration), and where the calibrated ones
+ * come from. The model's file is the configured folder's (a hub model ships none here).
+ */
 function calibrationInUse(modelId: string | undefined, store: Store, config: Config) {
   const own = modelId === undefined ? undefined : store.calibration(modelId);
-  const thresholds = own && Object.fromEntries(Object.entries(own).filter((e): e is [string, number] => typeof e[1] === 'number'));
-  const configured = Object.fromEntries(Object.entries(config.thresholds).filter((e): e is [string, number] => e[1] !== undefined));
-  return { source: own ? ('database' as const) : ('model' as const), thresholds: thresholds ?? null, verifier: own?.verifier !== undefined, configured };
+  // The configured folder's file, when that folder is the model the stored vectors were made with.
+  const dir = config.modelDir;
+  const shipped = dir !== undefined && modelId?.startsWith(`${folderModelName(dir)}@`) ? shippedThresholds(dir) : undefined;
+  const configured = numbersOf(config.thresholds);
+  const source = own ? ('database' as const) : shipped ? ('model' as const) : ('fallback' as const);
+  const calibrated = own ?? shipped ?? FALLBACK_THRESHOLDS;
+  const effective = { ...FALLBACK_THRESHOLDS, ...numbersOf(shipped ?? {}), ...numbersOf(own ?? {}), ...configured };
+  return { source, thresholds: numbersOf(calibrated), verifier: (own ?? shipped)?.verifier !== undefined, configured, effective };
 }
 
 function printEval(r: EvalReport, io: CliIo): void {
@@ -472,7 +485,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         );
         const c = stats.calibration;
         const numbers = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ');
-        io.stdout.write(`calibration ${c.source === 'database' ? `this database's own (calibrate --save): ${numbers(c.thresholds!)}` : "the model's (its newsdedup.json)"}\n`);
+        const from = { database: "this database's own (calibrate --save)", model: "the model's (its newsdedup.json)", fallback: 'built-in fallback (the model ships no thresholds: calibrate it, see README)' }[c.source];
+        io.stdout.write(`calibration ${from}: ${numbers(c.thresholds)}${c.verifier ? ', with its verifier' : ', no verifier (the score is the document cosine)'}\n`);
         if (Object.keys(c.configured).length) io.stdout.write(`thresholds set by the configuration (they win): ${numbers(c.configured)}\n`);
         for (const line of stats.advice) io.stdout.write(`note: ${line}\n`);
       }
