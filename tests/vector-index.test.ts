@@ -73,6 +73,25 @@ describe('VectorIndex', () => {
     expect(new VectorIndex(path, 8, params).tryLoad({ generation: 4, modelId: 'm', count: 50 })).toMatchObject({ loaded: false, reason: /truncated/ });
   });
 
+  it('refuses a file damaged in place (same size, same sidecar) whose vectors are not the database\'s', () => {
+    // It loaded, and checks gave wrong answers that were then stored.
+    const path = join(tempDir(), 'x.hnsw');
+    const index = new VectorIndex(path, 8, params);
+    const vectors = new Map(Array.from({ length: 50 }, (_, i) => [i + 1, unit(i + 1, 8)] as const));
+    for (const [label, v] of vectors) index.add(label, v);
+    index.save({ generation: 1, modelId: 'm' });
+    const expected = { generation: 1, modelId: 'm', count: 50 };
+    expect(new VectorIndex(path, 8, params).tryLoad(expected, (l) => vectors.get(l))).toEqual({ loaded: true });
+    // Find vector 20 in the file (hnswlib may round its normalisation in the last bit) and overwrite it.
+    const bytes = readFileSync(path);
+    const want = vectors.get(20)!;
+    const at = Array.from({ length: bytes.length - 32 }, (_, o) => o).find((o) => want.every((x, j) => Math.abs(bytes.readFloatLE(o + 4 * j) - x) < 1e-6));
+    expect(at).toBeDefined();
+    for (let j = 0; j < 8; j++) bytes.writeFloatLE(j === 0 ? 1 : 0, at! + 4 * j);
+    writeFileSync(path, bytes);
+    expect(new VectorIndex(path, 8, params).tryLoad(expected, (l) => vectors.get(l))).toEqual({ loaded: false, reason: 'index file corrupt: its vectors differ from the database' });
+  });
+
   it('keeps the M and efConstruction a loaded graph was built with, also when it saves it again under other settings', () => {
     const path = join(tempDir(), 'x.hnsw');
     const index = new VectorIndex(path, 8, { ...params, m: 32 });

@@ -187,7 +187,7 @@ export function syncIndex(
   opts: { save?: boolean | ((state: { generation: number; modelId: string }) => void) } = {},
 ): void {
   const expected = { generation: store.generation(), modelId, count: store.articleCount() };
-  const outcome = index.tryLoad(expected);
+  const outcome = index.tryLoad(expected, (rowid) => store.vectorOf(rowid));
   if (outcome.loaded) return;
   if (expected.count === 0) return;
   log.warn({ reason: outcome.reason, articles: expected.count, index: index.path }, 'rebuilding vector index from SQLite');

@@ -88,6 +88,22 @@ export function readSavedIndex(path: string, expected: SavedIndexExpectation & {
   return { sidecar: side };
 }
 
+/** Vectors compared with the database when a saved graph is loaded. */
+const SAMPLED_VECTORS = 64;
+
+/** Whether evenly spaced labels' vectors in the graph are the stored ones (hnswlib keeps cosine vectors normalised, as ours are). */
+function sampleMatches(index: HNSW, ids: readonly number[], stored: (label: number) => Float32Array | undefined): boolean {
+  const step = Math.max(1, Math.floor(ids.length / SAMPLED_VECTORS));
+  for (let i = 0; i < ids.length; i += step) {
+    const want = stored(ids[i]!);
+    if (!want) return false;
+    const got = index.getPoint(ids[i]!);
+    if (got.length !== want.length) return false;
+    for (let j = 0; j < want.length; j++) if (!(Math.abs(got[j]! - want[j]!) < 1e-4)) return false;
+  }
+  return true;
+}
+
 export type OpenOutcome = { loaded: true } | { loaded: false; reason: string };
 
 const INITIAL_CAPACITY = 1024;
@@ -139,7 +155,7 @@ export class VectorIndex {
   }
 
   /** Loads the saved graph if it belongs to this database generation and model; otherwise says why not. */
-  tryLoad(expected: SavedIndexExpectation): OpenOutcome {
+  tryLoad(expected: SavedIndexExpectation, stored?: (label: number) => Float32Array | undefined): OpenOutcome {
     const saved = readSavedIndex(this.path, { ...expected, dim: this.dim });
     if ('reason' in saved) return { loaded: false, reason: saved.reason };
     const side = saved.sidecar;
@@ -149,6 +165,8 @@ export class VectorIndex {
       index.setEf(this.params.efSearch);
       const ids = index.getIdsList();
       if (ids.length !== expected.count) return { loaded: false, reason: `index holds ${ids.length} vectors, database ${expected.count}` };
+      // Size and sidecar agree for a file damaged in place: a sample of its vectors must be the database's.
+      if (stored && !sampleMatches(index, ids, stored)) return { loaded: false, reason: 'index file corrupt: its vectors differ from the database' };
       this.index = index;
       this.labels = new Set(ids);
       this.dirty = false;
