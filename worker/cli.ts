@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
 import { type Config, loadConfig, modelFlags } from './config.ts';
-import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase } from './context.ts';
+import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase, sqliteCode } from './context.ts';
 import { folderModelName, shippedThresholds } from '../models/shipped-thresholds.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, reembedCommand, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
@@ -284,6 +284,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       });
       try {
         summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), onProgress);
+      } catch (err) {
+        // The batch in flight is rolled back; what was committed before it stays. Said in one line
+        // with the way on, instead of SQLite's stack.
+        if (sqliteCode(err) !== 'SQLITE_FULL') throw err;
+        throw new NewsdedupError(
+          `disk full while writing ${config.db}: ${committed} article${committed === 1 ? '' : 's'} committed before it (stored, or found unchanged), ` +
+            'the batch being written rolled back; free space and run the same command again: what was committed is found unchanged',
+          { cause: err },
+        );
       } finally {
         release();
         bar?.stop();

@@ -140,7 +140,8 @@ function readerStoreAt(path: string): Store {
   }
 }
 
-const sqliteCode = (err: unknown): string | undefined => ((err as Error).name === 'SqliteError' ? (err as { code?: string }).code : undefined);
+/** SQLite's error code (SQLITE_FULL, SQLITE_NOTADB…) of an error better-sqlite3 threw; undefined for any other. */
+export const sqliteCode = (err: unknown): string | undefined => ((err as Error).name === 'SqliteError' ? (err as { code?: string }).code : undefined);
 
 /**
  * SQLite's refusal to open or write a database (or the writer's lock file beside it), as a usage
@@ -155,7 +156,14 @@ export function databaseError(err: unknown, path: string, access: 'read' | 'writ
   const open = access === 'lock' ? 'take' : 'open';
   const folder = dirname(resolve(path));
   const message = (err as Error).message;
-  if (code === 'SQLITE_NOTADB') return new UsageError(`${path} is not a newsdedup database (${message})`);
+  if (code === 'SQLITE_NOTADB') {
+    // The lock file holds no data: it is named, so that no one restores the database over it.
+    return new UsageError(
+      access === 'lock'
+        ? `the writer's lock ${lockPath(path)} is not a lock file (${message}); it holds no data: delete it while no newsdedup process uses ${path}`
+        : `${path} is not a newsdedup database (${message})`,
+    );
+  }
   if (code === 'SQLITE_READONLY_DIRECTORY') {
     return new UsageError(
       access === 'read'
@@ -324,7 +332,13 @@ async function openContextUnlocked(config: Config, log: Logger, opts: OpenOption
       close() {
         // Threads hold no state worth waiting for; terminating them lets the process exit.
         void workers?.then((w) => w.close(), () => undefined);
-        if (index.isDirty && store.db.open && mayWriteIndex(config, opts)) saveIndex(index, { generation: store.generation(), modelId: embedder.id }, log, opts);
+        try {
+          if (index.isDirty && store.db.open && mayWriteIndex(config, opts)) saveIndex(index, { generation: store.generation(), modelId: embedder.id }, log, opts);
+        } catch (err) {
+          // The graph is derived from SQLite: an unsaved one (a full disk) costs a rebuild at the next
+          // open, and must neither leave the database open nor hide the error that stopped the run.
+          log.error({ index: index.path, err: (err as Error).message }, 'cannot save the vector index; it is rebuilt from SQLite at the next open');
+        }
         store.close();
       },
     };

@@ -130,6 +130,12 @@ export class Pipeline {
         const { outcomes, clusters } = this.commitBatch(await embedded);
         record(outcomes, clusters);
       });
+      // A failed commit is thrown to the caller once the loop awaits it; meanwhile (reading input)
+      // neither it nor the batches embedded after it (they wait for it through `visible`, and are
+      // never committed) may count as unhandled, which ends the process with SQLite's stack (a
+      // full disk did).
+      committing.catch(() => undefined);
+      embedded.catch(() => undefined);
       const stored = committing.then(() => this.ctx.store.lastRowid());
       stored.catch(() => undefined); // a failed commit is reported through `committing`
       [storedBeforePrevious, storedByPrevious] = [storedByPrevious, stored];
