@@ -94,6 +94,8 @@ describe('JSON lines on stdin', () => {
     const array = await read('[\n  {"id": "a", "text": "One."},\n  {"id": "b", "text": "Two."}\n]\n');
     expect(array).toHaveLength(1);
     expect(array[0]).toMatch(hint);
+    // On one line too (it said "expected a JSON object").
+    expect(await read('[{"id": "a", "text": "One."}, {"id": "b", "text": "Two."}]\n')).toEqual([expect.stringMatching(hint)]);
     const pretty = await read('{\n  "id": "a",\n  "text": "One."\n}\n');
     expect(pretty).toHaveLength(1);
     expect(pretty[0]).toMatch(hint);

@@ -167,16 +167,18 @@ async function* jsonLines(stream: Readable, file: string, defaultId?: string): A
     if (!line.trim()) return undefined;
     const opening = first;
     first = false;
+    const notJsonLines = () =>
+      new InputError('a JSON document (an array, or an object over several lines), not JSON lines: give one article object per line, or save it as a .json file', file, lineNo);
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
       // A JSON array or a pretty-printed object would otherwise give one "malformed JSON" per line.
-      if (opening && opensJsonDocument(line)) {
-        throw new InputError('a JSON document (an array, or an object over several lines), not JSON lines: give one article object per line, or save it as a .json file', file, lineNo);
-      }
+      if (opening && opensJsonDocument(line)) throw notJsonLines();
       return fail(`malformed JSON: ${(err as Error).message}`, file, lineNo);
     }
+    // An array of articles on one line is the same mistake ("expected a JSON object" did not say so).
+    if (opening && Array.isArray(value)) throw notJsonLines();
     return articleFromJson(value, file, lineNo, defaultId);
   };
   try {
