@@ -41,10 +41,10 @@ export interface CliIo {
 
 function withCommon(cmd: Command): Command {
   return cmd
-    .option('--db <file>', 'SQLite database (the vector index is kept beside it as <file>.hnsw)', undefined)
+    .option('--db <file>', 'SQLite database, the vector index kept beside it as <file>.hnsw (env NEWSDEDUP_DB; default ./newsdedup.db)', undefined)
     .option('--model-dir <dir>', 'local model folder in transformers.js layout (env NEWSDEDUP_MODEL_DIR); default: the bundled model')
     .option('--model <id>', 'hub model id, e.g. Xenova/multilingual-e5-small (env NEWSDEDUP_MODEL; needs a download or a filled cache)')
-    .addOption(new Option('--dtype <dtype>', 'ONNX variant to load').choices(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']))
+    .addOption(new Option('--dtype <dtype>', "ONNX variant to load (env NEWSDEDUP_DTYPE; default: the model's newsdedup.json, else fp32)").choices(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']))
     .option('--config <file>', 'config file (default ./newsdedup.config.json; env NEWSDEDUP_CONFIG)')
     .option('--json', 'machine-readable JSON on stdout')
     .option('--threads <n>', 'threads that clean and embed articles beside the main thread, 0 for none (env NEWSDEDUP_THREADS; default: cores - 1, at most 4)')
@@ -386,7 +386,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     program
       .command('eval')
       .description(
-        'ingest a labelled .jsonl file (field "cluster" hidden from the pipeline) into a temporary database and score the clusters; ' +
+        'ingest a labelled JSON-lines file (.jsonl or .ndjson, optionally .gz; field "cluster" hidden from the pipeline) into a temporary database and score the clusters; ' +
           'with --db, the database is made there (a new file) and kept',
       )
       .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"'),
@@ -403,7 +403,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   withCommon(
     program
       .command('calibrate')
-      .description('fit the decision thresholds of the current model to a labelled .jsonl file (max pairwise F1 with precision at or above a floor)')
+      .description('fit the decision thresholds of the current model to a labelled JSON-lines file (.jsonl or .ndjson, optionally .gz; max pairwise F1 with precision at or above a floor)')
       .argument('<labelled>', 'JSON lines with id, text, ... and the gold "cluster"')
       .option('--min-precision <p>', 'pairwise precision floor', '0.98')
       .option('--save', 'store the thresholds in the database (--db) for this model; later runs use them')
