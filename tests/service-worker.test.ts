@@ -84,6 +84,14 @@ describe('single writer', () => {
   });
 });
 
+/** A worker watching `inbox/` (scanned every 40 ms), with the warnings it logs. */
+async function inboxWorker(inboxSettleSeconds: number) {
+  const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds });
+  const warnings: Record<string, unknown>[] = [];
+  const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;
+  return { inbox: join(dir, 'inbox'), warnings, worker: await startWorker(config, log, { inboxPollMs: 40 }) };
+}
+
 describe('inbox folder', () => {
   it('ingests dropped files and moves them to done/ or failed/ with an .error.txt', async () => {
     const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 0 });
@@ -125,11 +133,7 @@ describe('inbox folder', () => {
   it('leaves a file changed after it was taken, to be taken in its turn, instead of moving it away unread', async () => {
     // The file at the name when the taken one's jobs finished was moved to done/ whatever it was:
     // a new file renamed over it, or the rest of a slow copy, went there unread.
-    const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 1 });
-    const inbox = join(dir, 'inbox');
-    const warnings: Record<string, unknown>[] = [];
-    const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;
-    const worker = await startWorker(config, log, { inboxPollMs: 40 });
+    const { inbox, warnings, worker } = await inboxWorker(1);
     try {
       worker.runner.pause(); // the taken file's jobs finish only once the new file is in place
       const feed = join(inbox, 'feed.jsonl');
@@ -154,11 +158,7 @@ describe('inbox folder', () => {
   });
 
   it('logs a warning naming the file and the reason when a file goes to failed/ without any article taken', async () => {
-    const { dir, config } = setup({ inbox: 'inbox', inboxSettleSeconds: 0 });
-    const inbox = join(dir, 'inbox');
-    const warnings: Record<string, unknown>[] = [];
-    const log = { ...silent, warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ ...fields, msg }) } as typeof silent;
-    const worker = await startWorker(config, log, { inboxPollMs: 40 });
+    const { inbox, warnings, worker } = await inboxWorker(0);
     try {
       writeFileSync(join(inbox, 'empty.jsonl'), '');
       writeFileSync(join(inbox, 'bin.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]));
