@@ -2,7 +2,7 @@
 // lock (a second worker or a cron `ingest` is refused with the database and the holder named),
 // the inbox folder (done/ and failed/ with .error.txt), re-processing of jobs whose batch was
 // committed but not marked (exactly once), graceful stop, and the configuration keys.
-import { existsSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -373,6 +373,13 @@ describe('configuration', () => {
     expect(below.code).toBe(2);
     expect(below.stderr).toBe(`newsdedup: inbox ${join(dir, 'afile', 'inbox')} cannot be a folder: ${join(dir, 'afile')} is a file\n`);
     expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false); // refused before the database was opened
+    // An inbox whose done/ cannot be made: a raw system error once the database had been created.
+    mkdirSync(join(dir, 'drop'));
+    writeFileSync(join(dir, 'drop', 'done'), 'a file where the folder goes');
+    const blocked = await cli(['worker', '--inbox', 'drop', '--port', '0', '--model-dir', model], { cwd: dir });
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toMatch(new RegExp(`^newsdedup: inbox ${join(dir, 'drop')}: cannot read and write folder ${join(dir, 'drop', 'done')} \\(E[A-Z]+\\): the worker moves taken files into done/ and failed/\n$`));
+    expect(existsSync(join(dir, 'newsdedup.db'))).toBe(false);
   });
 
   it('worker --help lists its options', async () => {

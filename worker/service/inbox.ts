@@ -9,7 +9,7 @@
 // crash at any point is resumed on restart: a file already recorded is not queued twice, and
 // files whose jobs are all finished are moved then.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { InboxFileError, InboxFileRow, JobStore, NewJob } from '../../db/jobs.ts';
 import { UsageError } from '../errors.ts';
@@ -19,11 +19,8 @@ import { jobArticle, type JobRunner } from './runner.ts';
 
 const IGNORED = /^\.|\.(tmp|part|partial|swp)$|\.error\.txt$/i;
 
-/**
- * Refuses an inbox setting that can never be a folder (a file, or a path below a file) as a usage
- * error, before the worker opens anything. A folder that does not exist yet is created on start.
- */
-export function checkInboxFolder(dir: string): void {
+/** A setting that can never be a folder (a file, or a path below a file) is a usage error. */
+function checkInboxFolder(dir: string): void {
   for (let path = dir; ; path = dirname(path)) {
     let st;
     try {
@@ -35,6 +32,25 @@ export function checkInboxFolder(dir: string): void {
     if (st.isDirectory()) return;
     throw new UsageError(path === dir ? `inbox ${dir} is not a folder` : `inbox ${dir} cannot be a folder: ${path} is a file`);
   }
+}
+
+/**
+ * Makes the inbox and its done/ and failed/ folders, before the worker opens the database (a
+ * folder it cannot write was a raw EACCES once the database was created), and says when it created
+ * the inbox itself (a misspelt path would otherwise be watched silently).
+ */
+export function prepareInbox(dir: string, log: Logger): void {
+  checkInboxFolder(dir);
+  const created = !existsSync(dir);
+  for (const d of [dir, join(dir, 'done'), join(dir, 'failed')]) {
+    try {
+      mkdirSync(d, { recursive: true });
+      accessSync(d, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (err) {
+      throw new UsageError(`inbox ${dir}: cannot ${existsSync(d) ? 'read and write' : 'create'} folder ${d} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the worker moves taken files into done/ and failed/`);
+    }
+  }
+  if (created) log.info({ inbox: dir }, 'inbox folder created');
 }
 
 export interface InboxOptions {
@@ -63,13 +79,7 @@ export class InboxWatcher {
     this.failedDir = join(dir, 'failed');
   }
 
-  /** Creates the inbox and its done/ and failed/ folders (before the worker starts listening). */
-  prepare(): void {
-    checkInboxFolder(this.dir);
-    for (const d of [this.dir, this.doneDir, this.failedDir]) mkdirSync(d, { recursive: true });
-  }
-
-  /** Starts watching the folders prepare() made. */
+  /** Starts watching the folders prepareInbox() made. */
   start(): void {
     // Files taken by an earlier run whose jobs finished before it stopped.
     this.settle(this.jobs.openFiles().map((f) => f.id));

@@ -9,7 +9,7 @@ import { indexAdvice } from '../vector-index.ts';
 import { loadLanguageDetector } from '../language.ts';
 import type { Logger } from '../log.ts';
 import { buildServer } from './http.ts';
-import { checkInboxFolder, InboxWatcher } from './inbox.ts';
+import { InboxWatcher, prepareInbox } from './inbox.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { JobRunner } from './runner.ts';
 
@@ -39,7 +39,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const startedAt = Date.now();
   // A bad setting is a usage error, said before the model is loaded and the database opened.
-  if (config.inbox) checkInboxFolder(config.inbox);
+  if (config.inbox) prepareInbox(config.inbox, log);
   const ctx = await openContext(config, log, { writer: 'newsdedup worker' });
   // Loaded now rather than by the first draft without a language (half a second an editor would wait).
   await loadLanguageDetector();
@@ -56,7 +56,6 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     const metrics = new ServiceMetrics({ queueDepth: () => runner.queueDepth, indexVectors: () => ctx.index.size });
     const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids) });
     if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, settleMs: config.inboxSettleSeconds * 1000, queueLimit: config.queueLimit });
-    inbox?.prepare();
     const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
     listening = app;
     await app.listen({ host: config.http.host, port: config.http.port });
