@@ -34,3 +34,12 @@ describe('the hnsw block', () => {
     expect(withHnsw({ efSearch: 384 })().hnsw).toEqual({ m: 16, efConstruction: 200, efSearch: 384 });
   });
 });
+
+describe('errors in flags', () => {
+  it('name the flag the user typed (they said "flags: http.port")', () => {
+    const dir = tempDir('newsdedup-config-');
+    expect(() => loadConfig({ cwd: dir, env: {}, flags: { http: { port: '99999' } } })).toThrow(/^--port must be an integer from 0 to 65535, got "99999"$/);
+    expect(() => loadConfig({ cwd: dir, env: {}, flags: { threads: 'x' } })).toThrow(/^--threads must be an integer/);
+    expect(() => loadConfig({ cwd: dir, env: {}, flags: { logLevel: 'loud' } })).toThrow(/^--log-level must be one of/);
+  });
+});

@@ -315,11 +315,25 @@ export function modelFlags(config: Pick<Config, 'modelDir' | 'model' | 'dtype'>)
   return flags.map(shellWord).join(' ');
 }
 
+/** The command-line flag that sets each setting, to name it in an error ("--port must be ..."). */
+const FLAGS: Record<string, string> = {
+  db: '--db',
+  modelDir: '--model-dir',
+  model: '--model',
+  dtype: '--dtype',
+  threads: '--threads',
+  logLevel: '--log-level',
+  inbox: '--inbox',
+  'http.host': '--host',
+  'http.port': '--port',
+};
+
 /** Builds the configuration: defaults < config file (--config, else ./newsdedup.config.json) < NEWSDEDUP_* environment < flags. */
 export function loadConfig(opts: { flags?: Record<string, unknown>; configFile?: string; env?: Record<string, string | undefined>; cwd?: string }): Config {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? {};
-  const config = mergeLayers(fileLayer(opts.configFile ?? env.NEWSDEDUP_CONFIG, cwd), envLayer(env), validateLayer(opts.flags ?? {}, 'flags'));
+  const flagName = (setting: string) => FLAGS[setting] ?? `flags: ${setting}`;
+  const config = mergeLayers(fileLayer(opts.configFile ?? env.NEWSDEDUP_CONFIG, cwd), envLayer(env), validateLayer(opts.flags ?? {}, 'flags', flagName));
   return {
     ...config,
     db: resolve(cwd, config.db),
