@@ -162,6 +162,12 @@ describe('bad input', () => {
     expect((await runNoModel(['ingest'])).code).toBe(2);
     expect((await runNoModel(['frobnicate'])).code).toBe(2);
     expect((await runNoModel(['clusters', '--min-size', 'zero'])).code).toBe(2);
+    // Only decimal digits: Number() read "0x2" as 2 and "1e1" as 10.
+    for (const n of ['0x2', '1e1', ' 2']) {
+      const r = await runNoModel(['clusters', '--min-size', n]);
+      expect(r.code, n).toBe(2);
+      expect(r.stderr).toBe(`newsdedup: --min-size must be a positive integer, got ${JSON.stringify(n)}\n`);
+    }
     expect((await runNoModel(['export', '--format', 'xml'])).code).toBe(2);
     const threads = await runNoModel(['ingest', 'x.jsonl', '--threads', 'many']);
     expect(threads.code).toBe(2);

@@ -41,5 +41,9 @@ describe('errors in flags', () => {
     expect(() => loadConfig({ cwd: dir, env: {}, flags: { http: { port: '99999' } } })).toThrow(/^--port must be an integer from 0 to 65535, got "99999"$/);
     expect(() => loadConfig({ cwd: dir, env: {}, flags: { threads: 'x' } })).toThrow(/^--threads must be an integer/);
     expect(() => loadConfig({ cwd: dir, env: {}, flags: { logLevel: 'loud' } })).toThrow(/^--log-level must be one of/);
+    // Numbers in decimal only, as the environment gives them too (0x10 was 16, 1e2 was 100).
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_BATCH_SIZE: '0x10' } })).toThrow(/^NEWSDEDUP_BATCH_SIZE must be a positive integer, got "0x10"$/);
+    expect(() => loadConfig({ cwd: dir, env: { NEWSDEDUP_LOCK_WAIT: '1e2' } })).toThrow(/^NEWSDEDUP_LOCK_WAIT must be an integer/);
+    expect(loadConfig({ cwd: dir, env: { NEWSDEDUP_BATCH_SIZE: '128' } }).batchSize).toBe(128);
   });
 });

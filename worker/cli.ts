@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
-import { type Config, loadConfig, modelFlags } from './config.ts';
+import { type Config, loadConfig, modelFlags, positiveInt } from './config.ts';
 import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase, sqliteCode } from './context.ts';
 import { folderModelName, shippedThresholds } from '../models/shipped-thresholds.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, reembedCommand, UsageError } from './errors.ts';
@@ -64,11 +64,6 @@ function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknow
   });
 }
 
-function positiveIntFlag(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${value}`);
-  return n;
-}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -322,7 +317,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--min-size <n>', 'only clusters with at least n articles', '2')
       .option('--explain', 'show the evidence for each member: which article it matched, the kind of duplicate, score and passage coverage'),
   ).action(async (flags: CommonFlags & { minSize: string; explain?: boolean }) => {
-    const minSize = positiveIntFlag(flags.minSize, '--min-size');
+    const minSize = positiveInt(flags.minSize, '--min-size');
     const { config } = ctxFor(flags);
     const explain = flags.explain ? (await import('./original.ts')).relationsToOriginal : undefined;
     const store = openStore(config);
@@ -345,7 +340,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .argument('<file>', 'an article file (.txt, .md, .json, .jsonl: its first article) or - for stdin (JSON or plain text)')
       .option('--limit <n>', 'neighbours to report', '10'),
   ).action(async (file: string, flags: CommonFlags & { limit: string }) => {
-    const limit = positiveIntFlag(flags.limit, '--limit');
+    const limit = positiveInt(flags.limit, '--limit');
     const { config, log } = ctxFor(flags);
     // A draft is checked against what is stored: a database that is not there is a mistyped path.
     requireDatabase(config);
@@ -416,7 +411,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     const { config, log } = ctxFor(flags);
     const { calibrateFile, holdoutEstimate } = await import('./calibrate-command.ts');
     if (flags.holdout !== undefined) {
-      const rounds = positiveIntFlag(flags.holdout, '--holdout');
+      const rounds = positiveInt(flags.holdout, '--holdout')!; // given: checked above
       if (flags.save || flags.writeModel) throw new UsageError('--holdout saves nothing: leave out --save and --write-model');
       const h = await holdoutEstimate(config, log, file, { minPrecision, rounds });
       if (flags.json) io.stdout.write(`${JSON.stringify(h)}\n`);

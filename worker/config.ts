@@ -117,16 +117,19 @@ const HNSW_KEYS: (keyof HnswParams)[] = ['m', 'efConstruction', 'efSearch'];
 const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-function positiveInt(v: unknown, name: string): number | undefined {
+/** A number written in decimal (Number() also reads "0x10", "1e2" and " 7 " from the environment). */
+const decimal = (v: unknown, pattern = /^\d+$/): unknown => (typeof v === 'string' ? (pattern.test(v) ? Number(v) : Number.NaN) : v);
+
+export function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
-  const n = typeof v === 'string' ? Number(v) : v;
+  const n = decimal(v);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
 function unitScore(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
-  const n = typeof v === 'string' ? Number(v) : v;
+  const n = decimal(v, /^-?\d*\.?\d+$/);
   if (typeof n !== 'number' || !(n >= -1 && n <= 1)) throw new UsageError(`${name} must be a number between -1 and 1, got ${JSON.stringify(v)}`);
   return n;
 }
@@ -147,7 +150,7 @@ function flag(v: unknown, name: string): boolean | undefined {
 
 function nonNegativeInt(v: unknown, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
-  const n = typeof v === 'string' ? Number(v) : v;
+  const n = decimal(v);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${name} must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`);
   return n;
 }
