@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -47,6 +47,15 @@ describe('the newsdedup executable', () => {
     expect(empty.status).toBe(0);
     expect(JSON.parse(empty.stdout)).toMatchObject({ ingested: 0, rejected: 0 });
     expect(empty.stderr).toMatch(/no article found in empty\.jsonl/);
+    // Files of a folder in types it does not read are named (saved .html pages were skipped silently).
+    mkdirSync(join(dir, 'feed'));
+    writeFileSync(join(dir, 'feed', 'a.jsonl'), jsonl([article('f', FIXTURE_TEXTS.quake)]));
+    writeFileSync(join(dir, 'feed', 'page.html'), '<html><body><p>A saved page.</p></body></html>');
+    const feed = ingest('feed');
+    expect(feed.status).toBe(0);
+    expect(feed.stderr.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 40, folder: 'feed', skipped: 1, files: ['page.html'], msg: expect.stringMatching(/^files of types not read skipped in feed \(files read: \.jsonl/) }),
+    ]);
   });
 
   it('stops quietly when the reader closes the pipe early', () => {

@@ -278,7 +278,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         ctx.close();
       });
       try {
-        summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never), onProgress);
+        const onSkipped = (folder: string, files: string[]) =>
+          log.warn({ folder, skipped: files.length, files: files.slice(0, 5) }, `files of types not read skipped in ${folder} (files read: ${SUPPORTED_FILES})`);
+        summary = await new Pipeline(ctx).ingest(readInputs(paths, io.stdin as never, { onSkipped }), onProgress);
       } catch (err) {
         // The batch in flight is rolled back; what was committed before it stays. Said in one line
         // with the way on, instead of SQLite's stack.

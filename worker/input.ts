@@ -277,7 +277,7 @@ interface Listed {
  * the folder (`prefix` is that of `dir`, with '/' separators). A folder that cannot be listed (no
  * permission) is reported in its place, and the rest of the walk goes on.
  */
-function listDirectory(dir: string, prefix = ''): Array<Listed | InputItem> {
+function listDirectory(dir: string, skipped: string[], prefix = ''): Array<Listed | InputItem> {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -288,8 +288,9 @@ function listDirectory(dir: string, prefix = ''): Array<Listed | InputItem> {
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listDirectory(path, `${prefix}${entry.name}/`));
+    if (entry.isDirectory()) out.push(...listDirectory(path, skipped, `${prefix}${entry.name}/`));
     else if (isSupportedFile(entry.name)) out.push({ file: path, name: `${prefix}${entry.name}` });
+    else skipped.push(`${prefix}${entry.name}`);
   }
   return out;
 }
@@ -305,11 +306,16 @@ async function* readFile({ file, name }: Listed, defaultId?: string): AsyncGener
 }
 
 /**
- * Articles from each path in turn: files, directories (recursively, supported extensions only) or
+ * Articles from each path in turn: files, directories (recursively, supported extensions only: the
+ * others are passed to `onSkipped`) or
  * "-" for JSON lines on stdin. `defaultId` is given for a draft to check: it stands in for a JSON
  * article's missing id, and a one-line text file is checked on its line, as on stdin (plainTextDraft).
  */
-export async function* readInputs(paths: string[], stdin: Readable = process.stdin, opts: { defaultId?: string } = {}): AsyncGenerator<InputItem> {
+export async function* readInputs(
+  paths: string[],
+  stdin: Readable = process.stdin,
+  opts: { defaultId?: string; onSkipped?: (folder: string, files: string[]) => void } = {},
+): AsyncGenerator<InputItem> {
   for (const path of paths) {
     if (path === '-') {
       yield* jsonLines(stdin, '<stdin>', opts.defaultId);
@@ -323,7 +329,10 @@ export async function* readInputs(paths: string[], stdin: Readable = process.std
       continue;
     }
     // A file named directly is named by its base name.
-    const files = isDir ? listDirectory(path) : [{ file: path, name: basename(path) }];
+    const skipped: string[] = [];
+    const files = isDir ? listDirectory(path, skipped) : [{ file: path, name: basename(path) }];
+    // Not errors (a folder of feeds may hold other files), but not silent either: .html pages dropped there were.
+    if (skipped.length) opts.onSkipped?.(path, skipped);
     for (const listed of files) {
       if ('ok' in listed) {
         yield listed;
