@@ -113,8 +113,9 @@ describe('inbox folder', () => {
       expect(readdirSync(join(inbox, 'failed')).sort()).toEqual(['mixed.jsonl', 'mixed.jsonl.error.txt', 'notes.pdf', 'notes.pdf.error.txt']);
       const mixed = readFileSync(join(inbox, 'failed', 'mixed.jsonl.error.txt'), 'utf8');
       expect(mixed).toMatch(/1 article\(s\) of this file were ingested/);
-      expect(mixed).toMatch(/line 2: .*malformed JSON/);
-      expect(mixed).toMatch(/line 3 \(m2\): .*no text after cleaning/);
+      // Each problem located once (it read "line 3 (m2): inbox/mixed.jsonl:3 (m2): ...").
+      expect(mixed).toMatch(/^line 2: malformed JSON/m);
+      expect(mixed).toMatch(/^line 3 \(m2\): article has no text after cleaning/m);
       expect(readFileSync(join(inbox, 'failed', 'notes.pdf.error.txt'), 'utf8')).toMatch(/unsupported file type ".pdf"/);
       expect(existsSync(join(inbox, '.partial.jsonl'))).toBe(true);
       for (const id of ['g1', 'g2', 'm1', 'story']) expect(worker.ctx.store.articleById(id), id).toBeDefined();

@@ -53,6 +53,17 @@ export function prepareInbox(dir: string, log: Logger): void {
   if (created) log.info({ inbox: dir }, 'inbox folder created');
 }
 
+/**
+ * One problem of an inbox file, located by line and id once: the messages themselves begin with
+ * the file, line and id ("inbox/a.jsonl:2 (id): …"), which the .error.txt and the log said twice.
+ */
+function problemLine(name: string, e: InboxFileError, wholeFile: string): string {
+  const origin = `inbox/${name}`;
+  const reason = e.message.startsWith(origin) ? e.message.slice(origin.length).replace(/^(:\d+)?( \([^)]*\))?: /, '') : e.message;
+  const where = e.line !== undefined ? `line ${e.line}` : wholeFile;
+  return `${where ? `${where}${e.id ? ` (${e.id})` : ''}: ` : ''}${reason}`;
+}
+
 export interface InboxOptions {
   pollMs?: number;
   /** How long a file must have gone unmodified before it is taken (a slow copy pauses between writes). */
@@ -166,10 +177,7 @@ export class InboxWatcher {
   private failOutright(name: string, errors: InboxFileError[]): void {
     const to = this.moveFailed(name, errors, 0);
     if (!to) return;
-    // The messages begin with the file (and line): "inbox/a.jsonl:2 (id): …"; the log names the file once.
-    const origin = `inbox/${name}`;
-    const bare = (m: string) => (m.startsWith(origin) ? m.slice(origin.length).replace(/^(:\d+)?( \([^)]*\))?: /, '') : m);
-    const shown = errors.slice(0, 3).map((e) => `${e.line !== undefined ? `line ${e.line}${e.id ? ` (${e.id})` : ''}: ` : ''}${bare(e.message)}`);
+    const shown = errors.slice(0, 3).map((e) => problemLine(name, e, ''));
     const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more in ${basename(to)}.error.txt` : '';
     this.log.warn({ file: name, reason: `${shown.join('; ')}${more}`, problems: errors.length, movedTo: `failed/${basename(to)}` }, 'inbox file moved to failed/: no article taken');
   }
@@ -244,11 +252,7 @@ export class InboxWatcher {
     const from = join(this.dir, name);
     if (!existsSync(from)) return undefined;
     const to = this.target(this.failedDir, name);
-    const lines = [
-      `${name}: ${errors.length} problem(s); ${ingested} article(s) of this file were ingested.`,
-      ...errors.map((e) => `${e.line !== undefined ? `line ${e.line}` : 'file'}${e.id ? ` (${e.id})` : ''}: ${e.message}`),
-      '',
-    ];
+    const lines = [`${name}: ${errors.length} problem(s); ${ingested} article(s) of this file were ingested.`, ...errors.map((e) => problemLine(name, e, 'file')), ''];
     // The explanation is written before the move, so a crash cannot leave a failed file without one.
     writeFileSync(`${to}.error.txt`, lines.join('\n'));
     renameSync(from, to);
