@@ -178,6 +178,49 @@ describe('inbox folder', () => {
   });
 });
 
+describe('a full disk', () => {
+  it('keeps the jobs of a batch it cannot commit pending, without counting attempts, and stores them once there is room', async () => {
+    // It recorded an attempt (a write, which failed too, and ended the worker); had that write
+    // passed, three tries would have failed the articles for good over a transient condition.
+    const { config } = setup();
+    const worker = await startWorker(config, silent, { diskFullRetryMs: 50 });
+    const transaction = worker.ctx.store.transaction.bind(worker.ctx.store);
+    let full = true;
+    let refused = 0;
+    // Fault injection at the edge SQLite owns: commits fail as on a full disk until `full` is cleared.
+    worker.ctx.store.transaction = ((fn: () => unknown) => {
+      if (full) {
+        refused++;
+        throw Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' });
+      }
+      return transaction(fn as never);
+    }) as typeof worker.ctx.store.transaction;
+    try {
+      worker.jobs.enqueue([{ article: { id: 'full-1', text: FIXTURE_TEXTS.quake }, origin: 'POST /articles' }, { article: { id: 'full-2', text: FIXTURE_TEXTS.budget }, origin: 'POST /articles' }]);
+      worker.runner.accepted(2, 'http');
+      await until(() => refused >= 3, 'three refused tries');
+      // Intake while the disk is full: 503 with Retry-After, as when stopping (it answered 500).
+      const enqueue = worker.jobs.enqueue.bind(worker.jobs);
+      worker.jobs.enqueue = () => {
+        throw Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' });
+      };
+      const res = await fetch(`${worker.url}/articles`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'full-3', text: FIXTURE_TEXTS.match }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('60');
+      expect(((await res.json()) as { message: string }).message).toMatch(/^disk full: .*retry later$/);
+      worker.jobs.enqueue = enqueue;
+      expect(worker.jobs.countByStatus()).toMatchObject({ pending: 2 });
+      expect(worker.ctx.store.db.prepare('SELECT max(attempts) FROM jobs').pluck().get()).toBe(0);
+      full = false;
+      await worker.runner.whenDrained();
+      expect(worker.jobs.countByStatus()).toMatchObject({ pending: 0, done: 2 });
+      for (const id of ['full-1', 'full-2']) expect(worker.ctx.store.articleById(id), id).toBeDefined();
+    } finally {
+      expect(await worker.stop()).toBe(true);
+    }
+  });
+});
+
 describe('exactly once', () => {
   it('re-processes jobs whose batch was committed but not marked done, writing nothing twice', async () => {
     const { config } = setup({ batchSize: 4 });

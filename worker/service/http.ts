@@ -11,7 +11,7 @@ import PQueue from 'p-queue';
 import type { JobStore, NewJob } from '../../db/jobs.ts';
 import { checkArticle, DRAFT_ID } from '../check.ts';
 import { PACKAGE_ROOT } from '../config.ts';
-import type { Context } from '../context.ts';
+import { type Context, sqliteCode } from '../context.ts';
 import { InputError } from '../errors.ts';
 import { articleFromJson, opensJsonDocument, plainTextDraft, type RawArticle } from '../input.ts';
 import { normaliseLanguageTag } from '../language.ts';
@@ -286,6 +286,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply
         .code(err.statusCode)
         .send({ error: STATUS_TEXT[err.statusCode] ?? 'Error', message: err.message, ...(err.errors && { errors: err.errors }) });
+    }
+    if (sqliteCode(err) === 'SQLITE_FULL') {
+      // Transient, and the client's to retry: nothing of the request was stored (its transaction rolled back).
+      log.error({ err: (err as Error).message, url: req.url }, 'disk full: request refused');
+      return reply
+        .code(503)
+        .header('retry-after', '60')
+        .send({ error: STATUS_TEXT[503], message: 'disk full: the worker cannot store anything now, and nothing of this request was stored; retry later' });
     }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status >= 500) {

@@ -10,7 +10,7 @@
 import { setImmediate } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import type { FinishedJob, JobArticle, JobStore, PendingJob } from '../../db/jobs.ts';
-import type { Context } from '../context.ts';
+import { type Context, sqliteCode } from '../context.ts';
 import { articleFromJson, type InputItem, type RawArticle } from '../input.ts';
 import type { Logger } from '../log.ts';
 import { Pipeline } from '../pipeline.ts';
@@ -39,7 +39,12 @@ async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
 export interface RunnerOptions {
   /** Called after jobs finished, with the inbox files they came from. */
   onFilesTouched?: (fileIds: number[]) => void;
+  /** First wait before a batch stopped by a full disk is tried again (doubling up to five minutes). */
+  diskFullRetryMs?: number;
 }
+
+/** Longest wait between tries while the disk is full (each failed try rebuilds the index from SQLite). */
+const DISK_FULL_MAX_WAIT_MS = 300_000;
 
 export class JobRunner {
   private readonly queue = new PQueue({ concurrency: 1 });
@@ -49,6 +54,8 @@ export class JobRunner {
   private lastSave = performance.now();
   private saveTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Tries in a row stopped by a full disk (0 once a batch commits). */
+  private diskFullTries = 0;
   /** Batches processed since start, for tests and logs. */
   batches = 0;
   /** Articles per second over the recent batches (an exponential moving average), for Retry-After. */
@@ -152,10 +159,19 @@ export class JobRunner {
   private async runBatch(batch: PendingJob[]): Promise<boolean> {
     try {
       await this.process(batch);
+      this.diskFullTries = 0;
       return true;
     } catch (err) {
       this.metrics.batchFailures.inc();
       const message = (err as Error).message;
+      if (sqliteCode(err) === 'SQLITE_FULL') {
+        // Nothing wrong with these articles: counting attempts would fail them for good, and writing
+        // the count fails too (it ended the worker). The batch waits, whole, until there is room.
+        const waitMs = Math.min(DISK_FULL_MAX_WAIT_MS, (this.opts.diskFullRetryMs ?? 1000) * 2 ** this.diskFullTries++);
+        this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id, retryInMs: waitMs }, 'disk full: batch rolled back, its jobs stay pending; free space, it is tried again');
+        this.retryTimer = setTimeout(() => this.kick(), waitMs);
+        return false;
+      }
       this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id }, 'batch failed and was rolled back');
       if (batch.length > 1) {
         for (const job of batch) {

@@ -20,6 +20,8 @@ export interface WorkerOptions {
   shutdownTimeoutMs?: number;
   /** Finished jobs are forgotten after this many days. */
   jobRetentionDays?: number;
+  /** First wait before a batch stopped by a full disk is tried again. */
+  diskFullRetryMs?: number;
 }
 
 export interface RunningWorker {
@@ -54,7 +56,7 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     if (pruned) log.info({ jobs: pruned }, 'forgot finished jobs past their retention');
     let inbox: InboxWatcher | undefined;
     const metrics = new ServiceMetrics({ queueDepth: () => runner.queueDepth, indexVectors: () => ctx.index.size });
-    const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids) });
+    const runner: JobRunner = new JobRunner(ctx, jobs, metrics, log, { onFilesTouched: (ids) => inbox?.settle(ids), diskFullRetryMs: opts.diskFullRetryMs });
     if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, settleMs: config.inboxSettleSeconds * 1000, queueLimit: config.queueLimit });
     const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
     listening = app;
