@@ -199,6 +199,11 @@ describe('a full disk', () => {
       worker.jobs.enqueue([{ article: { id: 'full-1', text: FIXTURE_TEXTS.quake }, origin: 'POST /articles' }, { article: { id: 'full-2', text: FIXTURE_TEXTS.budget }, origin: 'POST /articles' }]);
       worker.runner.accepted(2, 'http');
       await until(() => refused >= 3, 'three refused tries');
+      // New jobs do not bring the next try forward (each try rebuilds the index): only the wait does.
+      const tries = refused;
+      worker.runner.accepted(0, 'http');
+      await new Promise((r) => setTimeout(r, 30));
+      expect(refused).toBe(tries);
       // Intake while the disk is full: 503 with Retry-After, as when stopping (it answered 500).
       const enqueue = worker.jobs.enqueue.bind(worker.jobs);
       worker.jobs.enqueue = () => {

@@ -56,6 +56,7 @@ export class JobRunner {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Tries in a row stopped by a full disk (0 once a batch commits). */
   private diskFullTries = 0;
+  private waitingForRoom = false;
   /** Batches processed since start, for tests and logs. */
   batches = 0;
   /** Articles per second over the recent batches (an exponential moving average), for Retry-After. */
@@ -108,7 +109,8 @@ export class JobRunner {
   }
 
   private kick(): void {
-    if (this.stopping || this.paused) return;
+    // While waiting for room on the disk, new jobs do not bring the retry forward (each try rebuilds the index).
+    if (this.stopping || this.paused || this.waitingForRoom) return;
     // One drain waiting behind the running one is enough: it will see every committed job.
     if (this.queue.size === 0) void this.queue.add(() => this.drain());
   }
@@ -169,7 +171,11 @@ export class JobRunner {
         // the count fails too (it ended the worker). The batch waits, whole, until there is room.
         const waitMs = Math.min(DISK_FULL_MAX_WAIT_MS, (this.opts.diskFullRetryMs ?? 1000) * 2 ** this.diskFullTries++);
         this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id, retryInMs: waitMs }, 'disk full: batch rolled back, its jobs stay pending; free space, it is tried again');
-        this.retryTimer = setTimeout(() => this.kick(), waitMs);
+        this.waitingForRoom = true;
+        this.retryTimer = setTimeout(() => {
+          this.waitingForRoom = false;
+          this.kick();
+        }, waitMs);
         return false;
       }
       this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id }, 'batch failed and was rolled back');
