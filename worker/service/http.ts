@@ -253,7 +253,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | HttpError, req, reply) => {
+    let err = thrown;
+    if (sqliteCode(err) === 'SQLITE_FULL') {
+      // Transient, and the client's to retry: nothing of the request was stored (its transaction rolled back).
+      log.error({ err: err.message, url: req.url }, 'disk full: request refused');
+      err = new HttpError(503, 'disk full: the worker cannot store anything now, and nothing of this request was stored; retry later', undefined, { 'Retry-After': '60' });
+    }
     if ('validation' in err && err.validation) {
       const shape = bodyShapes.get(req);
       const context = err.validationContext ?? 'body';
@@ -286,14 +292,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply
         .code(err.statusCode)
         .send({ error: STATUS_TEXT[err.statusCode] ?? 'Error', message: err.message, ...(err.errors && { errors: err.errors }) });
-    }
-    if (sqliteCode(err) === 'SQLITE_FULL') {
-      // Transient, and the client's to retry: nothing of the request was stored (its transaction rolled back).
-      log.error({ err: (err as Error).message, url: req.url }, 'disk full: request refused');
-      return reply
-        .code(503)
-        .header('retry-after', '60')
-        .send({ error: STATUS_TEXT[503], message: 'disk full: the worker cannot store anything now, and nothing of this request was stored; retry later' });
     }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status >= 500) {
