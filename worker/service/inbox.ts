@@ -34,6 +34,9 @@ function checkInboxFolder(dir: string): void {
   }
 }
 
+/** Where taken files go once their articles are done. */
+const outcomeFolders = (dir: string) => ({ done: join(dir, 'done'), failed: join(dir, 'failed') });
+
 /**
  * Makes the inbox and its done/ and failed/ folders, before the worker opens the database (a
  * folder it cannot write was a raw EACCES once the database was created), and says when it created
@@ -42,7 +45,7 @@ function checkInboxFolder(dir: string): void {
 export function prepareInbox(dir: string, log: Logger): void {
   checkInboxFolder(dir);
   const created = !existsSync(dir);
-  for (const d of [dir, join(dir, 'done'), join(dir, 'failed')]) {
+  for (const d of [dir, ...Object.values(outcomeFolders(dir))]) {
     try {
       mkdirSync(d, { recursive: true });
       accessSync(d, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -86,8 +89,7 @@ export class InboxWatcher {
     private readonly log: Logger,
     private readonly opts: InboxOptions,
   ) {
-    this.doneDir = join(dir, 'done');
-    this.failedDir = join(dir, 'failed');
+    ({ done: this.doneDir, failed: this.failedDir } = outcomeFolders(dir));
   }
 
   /** Starts watching the folders prepareInbox() made. */
