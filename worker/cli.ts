@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ClusterSummary, Store } from '../db/store.ts';
 import type { CheckReport } from './check.ts';
 import { type Config, loadConfig, modelFlags, positiveInt } from './config.ts';
-import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase, sqliteCode } from './context.ts';
+import { FALLBACK_THRESHOLDS, indexPath, openContext, openStore, REEMBED_COMMAND, requireDatabase, resolveThresholds, sqliteCode } from './context.ts';
 import { folderModelName, shippedThresholds } from '../models/shipped-thresholds.ts';
 import { InputError, ModelLoadError, ModelMismatchError, NewsdedupError, reembedCommand, UsageError } from './errors.ts';
 import type { EvalReport } from './evaluate.ts';
@@ -63,7 +63,6 @@ function buildConfig(flags: CommonFlags, io: CliIo, extra: Record<string, unknow
     cwd: io.cwd,
   });
 }
-
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -165,17 +164,12 @@ function printCheck(r: CheckReport, io: CliIo): void {
   }
 }
 
-/**
- * Which thresholds apply to the stored model's articles, without loading the model: the
- * database's own calibration when it has one (else the model's shipped one), and the
- * configuration's, which win over both (context.ts resolves them the same way).
- */
 const numbersOf = (t: object) => Object.fromEntries(Object.entries(t).filter((e): e is [string, number] => typeof e[1] === 'number'));
 
 /**
- * The thresholds the decision uses, resolved as openContext does (fallback < the model's
- * newsdedup.json < the database's calibration < configuration), and where the calibrated ones
- * come from. The model's file is the configured folder's (a hub model ships none here).
+ * The thresholds the decision uses (resolveThresholds, as openContext does), without loading the
+ * model, and where the calibrated ones come from. The model's file is the configured folder's (a
+ * hub model ships none here).
  */
 function calibrationInUse(modelId: string | undefined, store: Store, config: Config) {
   const own = modelId === undefined ? undefined : store.calibration(modelId);
@@ -185,7 +179,7 @@ function calibrationInUse(modelId: string | undefined, store: Store, config: Con
   const configured = numbersOf(config.thresholds);
   const source = own ? ('database' as const) : shipped ? ('model' as const) : ('fallback' as const);
   const calibrated = own ?? shipped ?? FALLBACK_THRESHOLDS;
-  const effective = { ...FALLBACK_THRESHOLDS, ...numbersOf(shipped ?? {}), ...numbersOf(own ?? {}), ...configured };
+  const effective = numbersOf(resolveThresholds(shipped, own, config.thresholds));
   return { source, thresholds: numbersOf(calibrated), verifier: (own ?? shipped)?.verifier !== undefined, configured, effective };
 }
 
@@ -454,7 +448,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const model = store.getModel();
       // What the next open will find: the same checks as loading, short of reading the graph.
       const saved = model ? readSavedIndex(idx, { generation: store.generation(), modelId: model.modelId, dim: model.dim, count: counts.articles }) : undefined;
-      const sidecar = saved && 'sidecar' in saved ? saved.sidecar : readSidecar(idx);
+      const sidecar = saved ? saved.sidecar : readSidecar(idx);
       const stats = {
         db: config.db,
         ...counts,
@@ -467,8 +461,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           exists: existsSync(idx),
           bytes: existsSync(idx) ? statSync(idx).size : 0,
           vectors: sidecar?.count ?? 0,
-          current: !!saved && 'sidecar' in saved,
-          ...(saved && 'reason' in saved && { problem: saved.reason }),
+          current: saved !== undefined && saved.reason === undefined,
+          ...(saved?.reason !== undefined && { problem: saved.reason }),
           // m and efConstruction are the graph's own (fixed when it was built); efSearch is the configured one.
           ...(sidecar?.params && { m: sidecar.params.m, efConstruction: sidecar.params.efConstruction }),
           efSearch: config.hnsw.efSearch,

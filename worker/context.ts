@@ -21,6 +21,11 @@ export const FALLBACK_THRESHOLDS: Thresholds & { passage: number } = {
   passage: 0.6,
 };
 
+/** The decision's thresholds: fallback < the model's shipped calibration < this database's own calibration < configuration. */
+export function resolveThresholds(shipped: object | undefined, own: object | undefined, configured: Config['thresholds']): Context['thresholds'] {
+  return { ...FALLBACK_THRESHOLDS, ...(shipped as Partial<Thresholds>), ...(own as Partial<Thresholds> | undefined), ...configured };
+}
+
 export interface Context {
   config: Config;
   log: Logger;
@@ -308,13 +313,7 @@ async function openContextUnlocked(config: Config, log: Logger, opts: OpenOption
     }
     const index = new VectorIndex(indexPath(config.db), embedder.dim, config.hnsw);
     if (!opts.reembed) syncIndex(store, index, embedder.id, log, { save: mayWriteIndex(config, opts) ? (state) => saveIndex(index, state, log, opts) : false });
-    // Fallback < the model's shipped calibration < this database's own calibration < configuration.
-    const thresholds: Context['thresholds'] = {
-      ...FALLBACK_THRESHOLDS,
-      ...(embedder.recommendedThresholds as Partial<Thresholds>),
-      ...(store.calibration(embedder.id) as Partial<Thresholds> | undefined),
-      ...config.thresholds,
-    };
+    const thresholds = resolveThresholds(embedder.recommendedThresholds, store.calibration(embedder.id), config.thresholds);
     let workers: Promise<ArticleWorkers> | undefined;
     let ready: ArticleWorkers | undefined;
     return {

@@ -70,21 +70,24 @@ export function readSidecar(path: string): IndexSidecar | undefined {
 }
 
 /**
- * The sidecar of the graph saved at `path` when it belongs to this database generation and model
- * and the file is whole; otherwise why not. Reads the sidecar only, not the graph (so `stats` can
- * say what the next open will find).
+ * The sidecar of the graph saved at `path`, and unless it belongs to this database generation and
+ * model and the file is whole, why not. Reads the sidecar only, not the graph (so `stats` can say
+ * what the next open will find).
  */
-export function readSavedIndex(path: string, expected: SavedIndexExpectation & { dim: number }): { sidecar: IndexSidecar } | { reason: string } {
-  if (!existsSync(path)) return { reason: 'index file missing' };
-  if (!existsSync(sidecarPathOf(path))) return { reason: 'index sidecar missing' };
+export function readSavedIndex(
+  path: string,
+  expected: SavedIndexExpectation & { dim: number },
+): { sidecar: IndexSidecar; reason?: undefined } | { sidecar?: IndexSidecar; reason: string } {
   const side = readSidecar(path);
-  if (!side) return { reason: 'index sidecar unreadable' };
-  if (side.modelId !== expected.modelId || side.dim !== expected.dim) return { reason: 'index built with another model' };
+  if (!existsSync(path)) return { sidecar: side, reason: 'index file missing' };
+  if (!side) return { reason: existsSync(sidecarPathOf(path)) ? 'index sidecar unreadable' : 'index sidecar missing' };
+  const stale = (reason: string) => ({ sidecar: side, reason });
+  if (side.modelId !== expected.modelId || side.dim !== expected.dim) return stale('index built with another model');
   if (side.generation !== expected.generation || side.count !== expected.count) {
-    return { reason: `index stale (generation ${side.generation}, database at ${expected.generation})` };
+    return stale(`index stale (generation ${side.generation}, database at ${expected.generation})`);
   }
   // hnswlib trusts the file's header; a truncated file must be caught before it is read.
-  if (statSync(path).size !== side.bytes) return { reason: 'index file truncated or altered' };
+  if (statSync(path).size !== side.bytes) return stale('index file truncated or altered');
   return { sidecar: side };
 }
 
@@ -157,7 +160,7 @@ export class VectorIndex {
   /** Loads the saved graph if it belongs to this database generation and model; otherwise says why not. */
   tryLoad(expected: SavedIndexExpectation, stored?: (label: number) => Float32Array | undefined): OpenOutcome {
     const saved = readSavedIndex(this.path, { ...expected, dim: this.dim });
-    if ('reason' in saved) return { loaded: false, reason: saved.reason };
+    if (saved.reason !== undefined) return { loaded: false, reason: saved.reason };
     const side = saved.sidecar;
     try {
       const index = new HierarchicalNSW('cosine', this.dim);
