@@ -8,6 +8,7 @@ import { afterAll } from 'vitest';
 import { makeTinyModel } from '../scripts/make-tiny-model.ts';
 import { type DevArticle, loadDev } from '../scripts/model/data.ts';
 import { runCli } from '../worker/cli.ts';
+import type { Logger } from '../worker/log.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const SEEDS = join(ROOT, 'seeds');
@@ -151,3 +152,10 @@ export const LOCAL_STORIES = [
     body: '<p>A family-run bakery in the old town has been named the best in the country at an annual competition held in the capital.</p><p>The owners, who opened the shop in 1998, said the sourdough recipe came from a grandmother and had never been written down.</p>',
   },
 ];
+
+/** A logger that keeps its warnings ("message {fields}") for a test to read, and drops the rest. */
+export function capturingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  const noop = () => {};
+  return { warnings, debug: noop, info: noop, error: noop, warn: (o: unknown, msg?: string) => void warnings.push(`${msg} ${JSON.stringify(o)}`) } as never;
+}

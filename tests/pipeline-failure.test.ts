@@ -7,7 +7,7 @@ import { openContext } from '../worker/context.ts';
 import { articleFromJson } from '../worker/input.ts';
 import { createLogger } from '../worker/log.ts';
 import { Pipeline } from '../worker/pipeline.ts';
-import { FIXTURE_TEXTS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+import { capturingLogger, FIXTURE_TEXTS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 describe('a commit that fails mid-run', () => {
   it('rejects the ingest with that error, keeps the batches committed before it, and leaves nothing unhandled', async () => {
@@ -31,6 +31,59 @@ describe('a commit that fails mid-run', () => {
       expect(ctx.store.articleCount()).toBe(4);
     } finally {
       ctx.close();
+    }
+  });
+});
+
+describe('a batch that fails after adding its vectors to the index', () => {
+  it('takes them out of the index again instead of rebuilding it, and the saved index loads at the next open', async () => {
+    const dir = tempDir('newsdedup-undo-');
+    writeTinyConfig(dir);
+    const config = loadConfig({ cwd: dir, env: {}, flags: { modelDir: tinyModel(), batchSize: 4, threads: 0 } });
+    const texts = Object.values(FIXTURE_TEXTS);
+    async function* items(from: number, to: number) {
+      for (let i = from; i < to; i++) yield articleFromJson({ id: `a${i}`, text: `${texts[i % texts.length]}\nNote ${i}.` }, 'test');
+    }
+    const ctx = await openContext(config, createLogger('silent'), { writer: 'test' });
+    let rebuilds = 0;
+    try {
+      await new Pipeline(ctx).ingest(items(0, 8));
+      const rebuild = ctx.index.rebuild.bind(ctx.index);
+      ctx.index.rebuild = ((...args: Parameters<typeof rebuild>) => {
+        rebuilds++;
+        return rebuild(...args);
+      }) as typeof rebuild;
+      // The last statement of the next batch's transaction fails, after its four vectors went into the index.
+      const bump = ctx.store.bumpGeneration.bind(ctx.store);
+      let failed = false;
+      ctx.store.bumpGeneration = () => {
+        if (!failed) {
+          failed = true;
+          throw Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' });
+        }
+        return bump();
+      };
+      await expect(new Pipeline(ctx).ingest(items(8, 12))).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+      expect(ctx.store.articleCount()).toBe(8);
+      expect(ctx.index.size).toBe(8);
+      const rolledBack = ctx.store.lastRowid() + 1;
+      expect(ctx.index.search(ctx.store.vectorOf(1)!, 20).map((n) => n.label)).not.toContain(rolledBack);
+
+      // Half of it again: two rowids are handed out again, two stay deleted in the graph.
+      const again = await new Pipeline(ctx).ingest(items(8, 10));
+      expect(again.ingested).toBe(2);
+      expect(ctx.index.size).toBe(10);
+      expect(rebuilds).toBe(0);
+    } finally {
+      ctx.close();
+    }
+    const log = capturingLogger();
+    const reopened = await openContext(config, log, { writer: 'test' });
+    try {
+      expect(log.warnings.filter((w) => /rebuilding/.test(w))).toEqual([]);
+      expect(reopened.index.size).toBe(10);
+    } finally {
+      reopened.close();
     }
   });
 });

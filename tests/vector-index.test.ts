@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../db/store.ts';
 import { syncIndex } from '../worker/context.ts';
-import type { Logger } from '../worker/log.ts';
 import { indexAdvice, LARGE_INDEX, VectorIndex } from '../worker/vector-index.ts';
-import { cli, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+import { capturingLogger, cli, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 
 const params = { m: 16, efConstruction: 100, efSearch: 32 };
 
@@ -14,12 +13,6 @@ function unit(seed: number, dim: number): Float32Array {
   for (let i = 0; i < dim; i++) v[i] = Math.sin(seed * 12.9898 + i * 78.233);
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
-}
-
-function capturingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  const noop = () => {};
-  return { warnings, debug: noop, info: noop, error: noop, warn: (o: unknown, msg?: string) => void warnings.push(`${msg} ${JSON.stringify(o)}`) } as never;
 }
 
 describe('VectorIndex', () => {
@@ -39,6 +32,40 @@ describe('VectorIndex', () => {
     expect(seen).toEqual([100, 200]);
     expect(index.size).toBe(250);
     expect(index.search(unit(42, 16), 1)[0]!.label).toBe(42);
+  });
+
+  it('rolls a batch back: its new labels leave the results, replaced vectors come back, and reused labels revive', () => {
+    const path = join(tempDir(), 'x.hnsw');
+    const index = new VectorIndex(path, 16, params);
+    for (let i = 1; i <= 100; i++) index.add(i, unit(i, 16));
+    index.begin();
+    for (let i = 101; i <= 110; i++) index.add(i, unit(i, 16));
+    index.add(5, unit(500, 16)); // a re-ingested article's new vector
+    index.add(105, unit(1050, 16)); // changed twice in the batch: still new
+    index.rollback();
+    expect(index.size).toBe(100);
+    for (let i = 101; i <= 110; i++) expect(index.search(unit(i, 16), 10).map((n) => n.label)).not.toContain(i);
+    expect(index.search(unit(5, 16), 1)[0]).toMatchObject({ label: 5 });
+    expect(index.search(unit(5, 16), 1)[0]!.score).toBeCloseTo(1, 5);
+    expect(() => index.rollback()).toThrow(/without begin/);
+
+    // SQLite hands the rolled-back rowids out again: the next batch revives three of them with other vectors.
+    index.begin();
+    for (const i of [101, 102, 103]) index.add(i, unit(i + 7000, 16));
+    index.keep();
+    expect(index.size).toBe(103);
+    expect(index.search(unit(7102, 16), 1)[0]).toMatchObject({ label: 102 });
+
+    // Saved with seven labels still deleted, it loads as the 103 live ones, without a rebuild.
+    index.save({ generation: 3, modelId: 'm' });
+    const stored = (label: number) => (label <= 100 ? unit(label, 16) : label <= 103 ? unit(label + 7000, 16) : undefined);
+    const loaded = new VectorIndex(path, 16, params);
+    expect(loaded.tryLoad({ generation: 3, modelId: 'm', count: 103 }, stored)).toEqual({ loaded: true });
+    expect(loaded.size).toBe(103);
+    expect(loaded.search(unit(108, 16), 10).map((n) => n.label)).not.toContain(108);
+    loaded.add(108, unit(108, 16)); // revived after loading
+    expect(loaded.size).toBe(104);
+    expect(loaded.search(unit(108, 16), 1)[0]).toMatchObject({ label: 108 });
   });
 
   it('takes a new search ef, keeps it across searches, and refuses a nonsensical one', () => {

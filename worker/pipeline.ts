@@ -199,6 +199,7 @@ export class Pipeline {
   private commitBatch(batch: Embedded[]): { outcomes: ArticleOutcome[]; clusters: Set<number> } {
     const { store, index, log } = this.ctx;
     const touched = new TouchedClusters();
+    index.begin();
     try {
       const outcomes = store.transaction(() => {
         const result = batch.map((e) => this.commitOne(e, touched));
@@ -206,12 +207,24 @@ export class Pipeline {
         if (result.some((o) => o.status !== 'unchanged')) store.bumpGeneration();
         return result;
       });
+      index.keep();
       return { outcomes, clusters: touched.all };
     } catch (err) {
-      // SQLite rolled the batch back, but the index may already hold some of its vectors.
-      log.error({ err: (err as Error).message }, 'batch failed and was rolled back; rebuilding the vector index from SQLite');
-      index.rebuild(store.vectors(), store.articleCount());
+      // SQLite rolled the batch back; the index already holds the vectors added before the failure.
+      this.undoIndex(err as Error);
       throw err;
+    }
+  }
+
+  /** Takes a rolled-back batch out of the index, or, should that fail too, rebuilds it from SQLite. */
+  private undoIndex(cause: Error): void {
+    const { store, index, log } = this.ctx;
+    try {
+      index.rollback();
+      log.error({ err: cause.message }, 'batch failed and was rolled back, in the vector index too');
+    } catch (undo) {
+      log.error({ err: cause.message, undo: (undo as Error).message }, 'batch failed and was rolled back; rebuilding the vector index from SQLite');
+      index.rebuild(store.vectors(), store.articleCount());
     }
   }
 

@@ -43,7 +43,7 @@ export interface RunnerOptions {
   diskFullRetryMs?: number;
 }
 
-/** Longest wait between tries while the disk is full (each failed try rebuilds the index from SQLite). */
+/** Longest wait between tries while the disk is full (each failed try prepares, embeds and decides the batch again). */
 const DISK_FULL_MAX_WAIT_MS = 300_000;
 
 export class JobRunner {
@@ -109,7 +109,7 @@ export class JobRunner {
   }
 
   private kick(): void {
-    // While waiting for room on the disk, new jobs do not bring the retry forward (each try rebuilds the index).
+    // While waiting for room on the disk, new jobs do not bring the retry forward (each try redoes the whole batch).
     if (this.stopping || this.paused || this.waitingForRoom) return;
     // One drain waiting behind the running one is enough: it will see every committed job.
     if (this.queue.size === 0) void this.queue.add(() => this.drain());
