@@ -336,8 +336,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get('/healthz', { schema: schemas.healthz }, async (_req, reply) => {
+    // Still 200 while the disk is full: the worker is alive and catches up by itself once there is
+    // room, which a restart by a liveness probe would not bring any sooner.
+    const diskFull = runner.diskFullSince;
     const body = {
-      status: deps.stopping() ? 'stopping' : 'ok',
+      status: deps.stopping() ? 'stopping' : diskFull ? 'degraded' : 'ok',
+      ...(diskFull && { problem: `disk full since ${diskFull.toISOString()}: jobs wait, and are stored once there is room` }),
       db: ctx.config.db,
       model: ctx.embedder.id,
       articles: ctx.index.size,

@@ -56,6 +56,8 @@ export class JobRunner {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Tries in a row stopped by a full disk (0 once a batch commits). */
   private diskFullTries = 0;
+  /** When a commit first failed for a full disk, until a batch is committed again. */
+  private diskFullAt: Date | undefined;
   private waitingForRoom = false;
   /** Batches processed since start, for tests and logs. */
   batches = 0;
@@ -75,6 +77,11 @@ export class JobRunner {
   /** Jobs accepted and not yet processed. */
   get queueDepth(): number {
     return this.depth;
+  }
+
+  /** Since when batches wait for room on the disk; undefined while commits succeed. */
+  get diskFullSince(): Date | undefined {
+    return this.diskFullAt;
   }
 
   get idle(): boolean {
@@ -162,6 +169,7 @@ export class JobRunner {
     try {
       await this.process(batch);
       this.diskFullTries = 0;
+      this.diskFullAt = undefined;
       return true;
     } catch (err) {
       this.metrics.batchFailures.inc();
@@ -170,6 +178,7 @@ export class JobRunner {
         // Nothing wrong with these articles: counting attempts would fail them for good, and writing
         // the count fails too (it ended the worker). The batch waits, whole, until there is room.
         const waitMs = Math.min(DISK_FULL_MAX_WAIT_MS, (this.opts.diskFullRetryMs ?? 1000) * 2 ** this.diskFullTries++);
+        this.diskFullAt ??= new Date();
         this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id, retryInMs: waitMs }, 'disk full: batch rolled back, its jobs stay pending; free space, it is tried again');
         this.waitingForRoom = true;
         this.retryTimer = setTimeout(() => {

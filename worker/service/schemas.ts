@@ -273,7 +273,8 @@ export const postCheck = {
 const health = {
   type: 'object',
   properties: {
-    status: { type: 'string', enum: ['ok', 'stopping'] },
+    status: { type: 'string', enum: ['ok', 'degraded', 'stopping'], description: '"degraded": see problem' },
+    problem: { type: 'string', description: 'Why the status is "degraded" (a full disk: jobs wait until there is room)' },
     db: { type: 'string' },
     model: { type: 'string' },
     articles: { type: 'integer', description: 'Vectors in the index (stored articles)' },
