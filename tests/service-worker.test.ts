@@ -3,7 +3,7 @@
 // the inbox folder (done/ and failed/ with .error.txt), re-processing of jobs whose batch was
 // committed but not marked (exactly once), graceful stop, and the configuration keys.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,23 @@ describe('inbox folder', () => {
     } finally {
       expect(await worker.stop()).toBe(true);
     }
+  });
+});
+
+describe('an address it cannot listen on', () => {
+  it('is a setup error naming the address and the setting, and leaves the database free for the next start', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const { config } = setup({ http: { port } });
+    try {
+      // It printed the bare "listen EADDRINUSE: address already in use 127.0.0.1:<port>" (exit 1).
+      await expect(startWorker(config, silent)).rejects.toMatchObject({ name: 'UsageError', message: `cannot listen on 127.0.0.1 port ${port}: the port is in use (another worker or program): choose another with --port or http.port (EADDRINUSE)` });
+    } finally {
+      taken.close();
+    }
+    const worker = await startWorker({ ...config, http: { ...config.http, port: 0 } }, silent);
+    expect(await worker.stop()).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@
 // earlier run), one job runner, and the HTTP API with the editors' page.
 import type { FastifyInstance } from 'fastify';
 import { JobStore } from '../../db/jobs.ts';
-import type { Config } from '../config.ts';
+import type { Config, HttpConfig } from '../config.ts';
+import { UsageError } from '../errors.ts';
 import { type Context, openContext } from '../context.ts';
 import { indexAdvice } from '../vector-index.ts';
 import { loadLanguageDetector } from '../language.ts';
@@ -60,7 +61,9 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     if (config.inbox) inbox = new InboxWatcher(config.inbox, jobs, runner, log, { pollMs: opts.inboxPollMs, settleMs: config.inboxSettleSeconds * 1000, queueLimit: config.queueLimit });
     const app = await buildServer({ ctx, jobs, runner, metrics, log, stopping: () => stopping, startedAt });
     listening = app;
-    await app.listen({ host: config.http.host, port: config.http.port });
+    await app.listen({ host: config.http.host, port: config.http.port }).catch((err: NodeJS.ErrnoException) => {
+      throw listenError(err, config.http);
+    });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -110,4 +113,18 @@ export async function startWorker(config: Config, log: Logger, opts: WorkerOptio
     ctx.close();
     throw err;
   }
+}
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use (another worker or program): choose another with --port or http.port',
+  EACCES: 'not allowed to listen there (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s: check --host or http.host',
+  ENOTFOUND: 'no such host name: check --host or http.host',
+  EAI_AGAIN: 'the host name could not be resolved now: check --host or http.host',
+};
+
+/** Where the worker cannot listen is a setup error (exit 2) naming the address, not a bare errno. */
+function listenError(err: NodeJS.ErrnoException, http: HttpConfig): Error {
+  const problem = err.code ? LISTEN_PROBLEMS[err.code] : undefined;
+  return problem ? new UsageError(`cannot listen on ${http.host} port ${http.port}: ${problem} (${err.code})`, { cause: err }) : err;
 }
