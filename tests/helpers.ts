@@ -141,6 +141,66 @@ export function sitePage(title: string, body: string): string {
 <footer><p>Copyright 2026 Daily Example Media Group. All rights reserved. Terms of use. Privacy policy. Contact us. Advertise with us.</p></footer></body></html>`;
 }
 
+/** A news site's look: its name, menu, notices and the headlines of its "most read" list. */
+export interface Site {
+  name: string;
+  menu: string[];
+  cookie: string;
+  newsletter: string;
+  footer: string;
+  mostRead: string[];
+}
+
+export const SITES: Site[] = [
+  {
+    name: 'The Daily Courier',
+    menu: ['Home', 'World', 'Politics', 'Business', 'Sport', 'Culture', 'Opinion', 'Weather'],
+    cookie: 'We use cookies to personalise content and ads, to provide social media features and to analyse our traffic. By continuing to browse you agree to our use of cookies.',
+    newsletter: 'Sign up to our morning briefing: the stories you need to know, straight to your inbox every weekday at 7am.',
+    footer: '© 2026 The Daily Courier Media Group. All rights reserved. Registered in England No. 0123456. Terms of use | Privacy policy | Cookie settings | Accessibility',
+    mostRead: [
+      'Prime minister faces pressure over budget plans as unions threaten strikes',
+      "Champions League draw pits holders against last year's finalists",
+      'New study links ultra-processed food to heart disease in adults',
+      'Storm warning issued for coastal areas ahead of the weekend',
+      'Rail fares to rise by five per cent from January, operators confirm',
+    ],
+  },
+  {
+    name: 'Morning Ledger',
+    menu: ['News', 'Local', 'Economy', 'Science', 'Arts', 'Travel', 'Video', 'Podcasts'],
+    cookie: 'This website stores cookies on your computer to improve your experience and for analytics. Read our cookie policy to find out more.',
+    newsletter: 'Get the Ledger in your inbox: our editors pick the best of the day, every evening at six.',
+    footer: 'Copyright 2026 Morning Ledger Publishing Ltd. Contact us | Advertise | Careers | Privacy notice | Terms and conditions',
+    mostRead: [
+      'Central bank holds interest rates for a third month running',
+      'Museum returns looted bronzes after decade-long campaign',
+      'Heatwave breaks June temperature records across the south',
+      'Tech giant fined over misleading privacy settings',
+      'Drivers warned of delays as motorway bridge closes for repairs',
+    ],
+  },
+];
+
+/**
+ * A whole page of plain <div>s (no <article>, <main>, <header> or <footer>), as many sites still
+ * build them: cookie notice, menu, byline, share line, and a "most read" list inside the story's
+ * own container, then a newsletter box and the site's footer.
+ */
+export function plainDivPage(site: Site, title: string, body: string): string {
+  const menu = site.menu.map((m) => `<li><a href="/${m.toLowerCase()}">${m}</a></li>`).join('');
+  const mostRead = site.mostRead.map((h, i) => `<li><a href="/story/${i}">${h}</a></li>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title} | ${site.name}</title><script>window.dataLayer = [];</script></head><body>
+<div class="cookie-banner">${site.cookie} <button>Accept</button></div>
+<div id="top"><div class="logo">${site.name}</div><div class="menu"><ul>${menu}</ul></div></div>
+<div class="content"><h1>${title}</h1><div class="byline">By Staff Reporter · 12 March 2026, 09:41</div>
+${body}
+<div class="share">Share this article: Facebook · Twitter · WhatsApp · Email</div>
+<div class="most-read"><h2>Most read</h2><ol>${mostRead}</ol></div></div>
+<div class="newsletter"><p>${site.newsletter}</p></div>
+<div id="bottom"><p>${site.footer}</p></div></body></html>`;
+}
+
 /** Two unrelated local stories, as HTML paragraphs. */
 export const LOCAL_STORIES = [
   {

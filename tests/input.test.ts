@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { articleFromJson, MAX_TITLE_CHARS, plainTextDraft, readInputs } from '../worker/input.ts';
 import { countArticles } from '../worker/service/progress-bar.ts';
-import { cli, FIXTURE_TEXTS, LOCAL_STORIES, sitePage, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
+import { cli, FIXTURE_TEXTS, LOCAL_STORIES, plainDivPage, SITES, sitePage, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
 import { normaliseText, plainText } from '../worker/text.ts';
 
@@ -65,13 +65,35 @@ describe('markup in the text field', () => {
 });
 
 describe('whole pages in the html field', () => {
-  it('reads the story of a page, not the site around it', () => {
-    const [story] = LOCAL_STORIES;
-    expect(normaliseText(plainText(undefined, sitePage(story!.title, story!.body)))).toBe(
-      'Council approves new cycle lanes in city centre\nBy Staff Reporter\n' +
-        'The city council voted on Tuesday to build twelve kilometres of protected cycle lanes across the centre, a plan that had divided residents for two years.\n' +
-        'Supporters said the lanes would cut traffic and pollution, while shop owners warned that fewer parking spaces would hurt trade.',
-    );
+  const [story] = LOCAL_STORIES;
+  const paragraphs =
+    'The city council voted on Tuesday to build twelve kilometres of protected cycle lanes across the centre, a plan that had divided residents for two years.\n' +
+    'Supporters said the lanes would cut traffic and pollution, while shop owners warned that fewer parking spaces would hurt trade.';
+
+  it('reads the story of a page, not the site around it: the headline (the page title) and the byline go too', () => {
+    expect(normaliseText(plainText(undefined, sitePage(story!.title, story!.body)))).toBe(paragraphs);
+  });
+
+  it('finds the story of a page built of plain <div>s: no menu, cookie notice, byline or "most read" headlines', () => {
+    for (const site of SITES) {
+      const text = normaliseText(plainText(undefined, plainDivPage(site, story!.title, story!.body)));
+      expect(text.startsWith(paragraphs), site.name).toBe(true);
+      for (const chrome of [site.cookie, site.menu[1]!, 'By Staff Reporter', ...site.mostRead]) expect(text, site.name).not.toContain(chrome);
+    }
+  });
+
+  it('reads markup that is not a whole page (a CMS body, a text field) by its elements, as before', () => {
+    const body = `<h1>${story!.title}</h1><div class="byline">By Staff Reporter</div>${story!.body}`;
+    expect(normaliseText(plainText(undefined, body))).toBe(`${story!.title}\nBy Staff Reporter\n${paragraphs}`);
+    // A page in the text field is taken for a fragment of markup: the site around the story stays.
+    const inText = normaliseText(plainText(plainDivPage(SITES[0]!, story!.title, story!.body), undefined));
+    expect(inText).toContain(paragraphs);
+    expect(inText).toContain(SITES[0]!.mostRead[0]);
+  });
+
+  it('reads a page whose story Readability cannot find as before (an index of links keeps its text)', () => {
+    const index = '<html><head><title>Sections</title></head><body><ul><li><a href="/w">World news from every continent</a></li><li><a href="/s">Sport results and fixtures</a></li><li><a href="/c">Culture, books and the arts</a></li></ul></body></html>';
+    expect(normaliseText(plainText(undefined, index))).toBe('* World news from every continent\n* Sport results and fixtures\n* Culture, books and the arts');
   });
 
   it('takes the first <article> (teasers follow the story), and without <article> or <main> drops the page header and footer', () => {

@@ -2,13 +2,16 @@
 // characters and layout whitespace are gone, and the hash that identifies exact copies.
 import { createHash } from 'node:crypto';
 import { compile, type HtmlToTextOptions } from 'html-to-text';
+import { isWholePage, pageStory } from './page-story.ts';
 
 /**
  * Scrapers hand over whole pages: site menus, cookie notices, search forms, "most read" lists and
  * footers, the same on every page of a site, outweighed the story itself. Two unrelated stories
- * of one site's template joined at 0.97. So a page with an <article> (the first one: teaser cards
- * come after the story) or a <main> element is read from there alone, and elements that are never
- * the story are skipped everywhere; without either, the page's own <header> and <footer> go too.
+ * of one site's template joined at 0.97. A whole page's story is found by Readability
+ * (worker/page-story.ts); a fragment, or a page where Readability finds none, is read from its
+ * <article> (the first one: teaser cards come after the story) or <main> element alone, and
+ * elements that are never the story are skipped everywhere; without either, the page's own
+ * <header> and <footer> go too.
  */
 const NEVER_THE_STORY = ['nav', 'aside', 'form', 'button', 'noscript', 'iframe', 'svg', 'img', 'script', 'style'];
 
@@ -32,12 +35,33 @@ function converter(base: 'article' | 'main' | undefined, preserveNewlines: boole
 
 const converters = new Map<string, (html: string) => string>();
 
+function convert(html: string, base: 'article' | 'main' | undefined, preserveNewlines: boolean): string {
+  const key = `${base}:${preserveNewlines}`;
+  let fn = converters.get(key);
+  if (!fn) converters.set(key, (fn = converter(base, preserveNewlines)));
+  return fn(html);
+}
+
 function htmlToText(html: string, preserveNewlines = false): string {
   const base = /<article[\s>]/i.test(html) ? 'article' : /<main[\s>]/i.test(html) ? 'main' : undefined;
-  const key = `${base}:${preserveNewlines}`;
-  let convert = converters.get(key);
-  if (!convert) converters.set(key, (convert = converter(base, preserveNewlines)));
-  return convert(html);
+  return convert(html, base, preserveNewlines);
+}
+
+/**
+ * Non-space characters under which Readability's answer is no story (about a headline: a caption or
+ * a label it kept while missing the rest); the page is then read by its elements.
+ */
+const MIN_STORY_CHARS = 50;
+
+/** The text of an `html` field: the story where it is a whole page and Readability finds it. */
+function pageText(html: string): string {
+  const story = isWholePage(html) ? pageStory(html) : null;
+  if (story !== null) {
+    // Readability's markup is the story alone: an <article> inside it (an embedded post) is part of it.
+    const text = convert(story, undefined, false);
+    if (text.replace(/\s+/g, '').length >= MIN_STORY_CHARS) return text;
+  }
+  return htmlToText(html);
 }
 
 /**
@@ -56,7 +80,7 @@ export function withoutMarkup(field: string): string {
 
 /** The text of an article given as `text` or `html`. */
 export function plainText(text: string | undefined, html: string | undefined): string {
-  return text !== undefined ? withoutMarkup(text) : htmlToText(html ?? '');
+  return text !== undefined ? withoutMarkup(text) : pageText(html ?? '');
 }
 
 /** NFC, no control characters, one paragraph per line, single spaces inside lines. */
