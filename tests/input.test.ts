@@ -8,7 +8,7 @@ import { articleFromJson, MAX_TITLE_CHARS, plainTextDraft, readInputs } from '..
 import { countArticles } from '../worker/service/progress-bar.ts';
 import { cli, FIXTURE_TEXTS, LOCAL_STORIES, plainDivPage, SITES, sitePage, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
 import { loadLanguageDetector, normaliseLanguageTag } from '../worker/language.ts';
-import { normaliseText, plainText } from '../worker/text.ts';
+import { normaliseText, pageText, withoutMarkup } from '../worker/text.ts';
 
 const fromJson = (o: object) => articleFromJson({ id: 'a1', text: 'Some text.', ...o }, 'feed.jsonl', 7);
 
@@ -38,14 +38,14 @@ describe('language tags', () => {
 describe('markup in the text field', () => {
   it('turns a text with HTML elements into plain paragraphs, entities decoded and scripts dropped', () => {
     const html = '<p>The council met on <b>Monday</b> &amp; voted.</p><p>It passed <a href="/x">the budget</a>.</p><script>track()</script>';
-    expect(normaliseText(plainText(html, undefined))).toBe('The council met on Monday & voted.\nIt passed the budget.');
+    expect(normaliseText(withoutMarkup(html))).toBe('The council met on Monday & voted.\nIt passed the budget.');
     // Inline markup inside a plain text keeps the text's own line breaks as paragraphs.
-    expect(normaliseText(plainText('First <em>paragraph</em>.\nSecond one.', undefined))).toBe('First paragraph.\nSecond one.');
+    expect(normaliseText(withoutMarkup('First <em>paragraph</em>.\nSecond one.'))).toBe('First paragraph.\nSecond one.');
   });
 
   it('leaves a plain text with angle brackets and ampersands alone', () => {
     const text = 'Inflation fell to < 2% while wages rose > 3%.\nA <b or c> is not an element, nor is Q&A.';
-    expect(plainText(text, undefined)).toBe(text);
+    expect(withoutMarkup(text)).toBe(text);
   });
 
   it('decodes character references in a text or title escaped twice by a feed', async () => {
@@ -71,12 +71,22 @@ describe('whole pages in the html field', () => {
     'Supporters said the lanes would cut traffic and pollution, while shop owners warned that fewer parking spaces would hurt trade.';
 
   it('reads the story of a page, not the site around it: the headline (the page title) and the byline go too', () => {
-    expect(normaliseText(plainText(undefined, sitePage(story!.title, story!.body)))).toBe(paragraphs);
+    expect(normaliseText(pageText(sitePage(story!.title, story!.body)).text)).toBe(paragraphs);
+  });
+
+  it('gives the headline Readability took out of the story as the title of a page sent without one', () => {
+    const page = (title?: string) => prepareArticle({ id: 'p', html: plainDivPage(SITES[0]!, story!.title, story!.body), ...(title && { title }), origin: { file: 'x' } });
+    // Without it, the article had neither title nor headline: the text began at the first paragraph.
+    for (const [given, title] of [[undefined, story!.title], ['Cycle lanes approved', 'Cycle lanes approved']] as const) {
+      const a = page(given);
+      expect(a.title).toBe(title);
+      expect(a.text.startsWith(paragraphs)).toBe(true);
+    }
   });
 
   it('finds the story of a page built of plain <div>s: no menu, cookie notice, byline or "most read" headlines', () => {
     for (const site of SITES) {
-      const text = normaliseText(plainText(undefined, plainDivPage(site, story!.title, story!.body)));
+      const text = normaliseText(pageText(plainDivPage(site, story!.title, story!.body)).text);
       expect(text.startsWith(paragraphs), site.name).toBe(true);
       for (const chrome of [site.cookie, site.menu[1]!, 'By Staff Reporter', ...site.mostRead]) expect(text, site.name).not.toContain(chrome);
     }
@@ -84,23 +94,23 @@ describe('whole pages in the html field', () => {
 
   it('reads markup that is not a whole page (a CMS body, a text field) by its elements, as before', () => {
     const body = `<h1>${story!.title}</h1><div class="byline">By Staff Reporter</div>${story!.body}`;
-    expect(normaliseText(plainText(undefined, body))).toBe(`${story!.title}\nBy Staff Reporter\n${paragraphs}`);
+    expect(normaliseText(pageText(body).text)).toBe(`${story!.title}\nBy Staff Reporter\n${paragraphs}`);
     // A page in the text field is taken for a fragment of markup: the site around the story stays.
-    const inText = normaliseText(plainText(plainDivPage(SITES[0]!, story!.title, story!.body), undefined));
+    const inText = normaliseText(withoutMarkup(plainDivPage(SITES[0]!, story!.title, story!.body)));
     expect(inText).toContain(paragraphs);
     expect(inText).toContain(SITES[0]!.mostRead[0]);
   });
 
   it('reads a page whose story Readability cannot find as before (an index of links keeps its text)', () => {
     const index = '<html><head><title>Sections</title></head><body><ul><li><a href="/w">World news from every continent</a></li><li><a href="/s">Sport results and fixtures</a></li><li><a href="/c">Culture, books and the arts</a></li></ul></body></html>';
-    expect(normaliseText(plainText(undefined, index))).toBe('* World news from every continent\n* Sport results and fixtures\n* Culture, books and the arts');
+    expect(normaliseText(pageText(index).text)).toBe('* World news from every continent\n* Sport results and fixtures\n* Culture, books and the arts');
   });
 
   it('takes the first <article> (teasers follow the story), and without <article> or <main> drops the page header and footer', () => {
     const teasers = '<article><p>Teaser: another story entirely.</p></article>';
-    expect(normaliseText(plainText(undefined, `<body><article><p>The story.</p></article>${teasers}</body>`))).toBe('The story.');
+    expect(normaliseText(pageText(`<body><article><p>The story.</p></article>${teasers}</body>`).text)).toBe('The story.');
     const bare = '<body><header>Daily Example | Home | Sport</header><div><p>The story.</p><aside>Most read: other news</aside></div><footer>Copyright 2026</footer></body>';
-    expect(normaliseText(plainText(undefined, bare))).toBe('The story.');
+    expect(normaliseText(pageText(bare).text)).toBe('The story.');
   });
 });
 

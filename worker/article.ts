@@ -8,7 +8,7 @@ import { InputError } from './errors.ts';
 import { anchors, minhash, windowHash } from './fingerprints.ts';
 import { MAX_TITLE_CHARS, type RawArticle } from './input.ts';
 import { detectLanguage } from './language.ts';
-import { contentHash, normaliseText, plainText, withoutMarkup } from './text.ts';
+import { contentHash, normaliseText, pageText, withoutMarkup } from './text.ts';
 
 export interface PreparedArticle {
   id: string;
@@ -54,8 +54,11 @@ export const MAX_TEXT_CHARS = 200_000;
 
 /** Turns raw input into the stored form: plain text, language, fingerprint. Throws InputError. */
 export function prepareArticle(raw: RawArticle): PreparedArticle {
-  const text = normaliseText(plainText(raw.text, raw.html));
-  const title = raw.title ? normaliseText(withoutMarkup(raw.title)).replace(/\n/g, ' ') || null : null;
+  const page = raw.text === undefined ? pageText(raw.html ?? '') : undefined;
+  const text = normaliseText(page ? page.text : withoutMarkup(raw.text!));
+  // A page sent without a title has its own headline.
+  const titleField = raw.title || page?.headline;
+  const title = titleField ? normaliseText(withoutMarkup(titleField)).replace(/\n/g, ' ') || null : null;
   if (!text) throw new InputError('article has no text after cleaning', raw.origin.file, raw.origin.line, raw.id);
   const limit = (field: string, value: string, max: number, advice: string) => {
     if (value.length <= max) return;

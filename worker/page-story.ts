@@ -24,16 +24,25 @@ function dropLinkLists(story: Element): void {
   }
 }
 
+export interface PageStory {
+  /** The story's markup. */
+  content: string;
+  /** The page's headline (its first <h1>, in the story's element when there is one). */
+  headline?: string;
+}
+
 /**
- * The story's markup, or null where Readability finds none. On a page with an <article> (the first:
- * teaser cards follow the story) or a <main>, Readability reads that element alone, as the plain
+ * The story, or null where Readability finds none. On a page with an <article> (the first: teaser
+ * cards follow the story) or a <main>, Readability reads that element alone, as the plain
  * conversion does, and takes the byline out of it (a line shared by every page of a site), and the
- * headline where it repeats the page's <title>: the article's title is its `title` field, as before.
+ * headline where it repeats the page's <title>: that is why the headline is returned beside it (not
+ * <title>, which often carries the site's name, a line shared by all its pages).
  */
-export function pageStory(html: string): string | null {
+export function pageStory(html: string): PageStory | null {
   try {
     const { document } = parseHTML(html);
     const base = document.querySelector('article') ?? document.querySelector('main');
+    const headline = (base ?? document).querySelector('h1')?.textContent?.replace(/\s+/g, ' ').trim();
     if (base && document.body) document.body.replaceChildren(base);
     const story = new Readability(document as unknown as Document, {
       serializer: (node) => {
@@ -41,7 +50,7 @@ export function pageStory(html: string): string | null {
         return (node as Element).innerHTML;
       },
     }).parse();
-    return story?.content ?? null;
+    return story?.content ? { content: story.content, ...(headline && { headline }) } : null;
   } catch {
     // A page the DOM or Readability cannot handle is read as before, not failed with its whole batch.
     return null;

@@ -53,15 +53,21 @@ function htmlToText(html: string, preserveNewlines = false): string {
  */
 const MIN_STORY_CHARS = 50;
 
-/** The text of an `html` field: the story where it is a whole page and Readability finds it. */
-function pageText(html: string): string {
+/**
+ * The text of an `html` field: the story where it is a whole page and Readability finds it, with
+ * the page's headline where the story left it out (a title for an article sent without one).
+ */
+export function pageText(html: string): { text: string; headline?: string } {
   const story = isWholePage(html) ? pageStory(html) : null;
   if (story !== null) {
     // Readability's markup is the story alone: an <article> inside it (an embedded post) is part of it.
-    const text = convert(story, undefined, false);
-    if (text.replace(/\s+/g, '').length >= MIN_STORY_CHARS) return text;
+    const text = convert(story.content, undefined, false);
+    if (text.replace(/\s+/g, '').length >= MIN_STORY_CHARS) {
+      const { headline } = story;
+      return headline && !text.trimStart().startsWith(headline) ? { text, headline } : { text };
+    }
   }
-  return htmlToText(html);
+  return { text: htmlToText(html) };
 }
 
 /**
@@ -78,10 +84,6 @@ export function withoutMarkup(field: string): string {
   return HTML_MARKUP.test(field) ? htmlToText(field, true) : field;
 }
 
-/** The text of an article given as `text` or `html`. */
-export function plainText(text: string | undefined, html: string | undefined): string {
-  return text !== undefined ? withoutMarkup(text) : pageText(html ?? '');
-}
 
 /** NFC, no control characters, one paragraph per line, single spaces inside lines. */
 export function normaliseText(s: string): string {
