@@ -47,14 +47,14 @@ describe('the newsdedup executable', () => {
     expect(empty.status).toBe(0);
     expect(JSON.parse(empty.stdout)).toMatchObject({ ingested: 0, rejected: 0 });
     expect(empty.stderr).toMatch(/no article found in empty\.jsonl/);
-    // Files of a folder in types it does not read are named (saved .html pages were skipped silently).
+    // Files of a folder in types it does not read are named (saved .html pages were skipped silently; now read).
     mkdirSync(join(dir, 'feed'));
     writeFileSync(join(dir, 'feed', 'a.jsonl'), jsonl([article('f', FIXTURE_TEXTS.quake)]));
-    writeFileSync(join(dir, 'feed', 'page.html'), '<html><body><p>A saved page.</p></body></html>');
+    writeFileSync(join(dir, 'feed', 'page.pdf'), '%PDF-1.7');
     const feed = ingest('feed');
     expect(feed.status).toBe(0);
     expect(feed.stderr.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ level: 40, folder: 'feed', skipped: 1, files: ['page.html'], msg: expect.stringMatching(/^files of types not read skipped in feed \(files read: \.jsonl/) }),
+      expect.objectContaining({ level: 40, folder: 'feed', skipped: 1, files: ['page.pdf'], msg: expect.stringMatching(/^files of types not read skipped in feed \(files read: \.jsonl/) }),
     ]);
   });
 

@@ -101,6 +101,22 @@ describe('whole pages in the html field', () => {
     expect(inText).toContain(SITES[0]!.mostRead[0]);
   });
 
+  it('reads saved .html/.htm pages (also gzip-compressed) as one article each, named like text files, the headline their title', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '2026-03-12'));
+    writeFileSync(join(dir, '2026-03-12', 'cycle-lanes.html'), plainDivPage(SITES[0]!, story!.title, story!.body));
+    writeFileSync(join(dir, 'bakery.htm.gz'), gzipSync(plainDivPage(SITES[1]!, LOCAL_STORIES[1]!.title, LOCAL_STORIES[1]!.body)));
+    writeFileSync(join(dir, 'blank.html'), '  \n');
+    const items = [];
+    for await (const item of readInputs([dir])) items.push(item);
+    expect(items.map((i) => (i.ok ? i.article.id : i.error.message))).toEqual(['2026-03-12/cycle-lanes', 'bakery', expect.stringMatching(/blank\.html.*file is empty/)]);
+    const [lanes, bakery] = items.map((i) => (i.ok ? prepareArticle(i.article) : undefined));
+    expect(lanes).toMatchObject({ title: story!.title });
+    expect(lanes!.text.startsWith(paragraphs)).toBe(true);
+    expect(bakery).toMatchObject({ title: LOCAL_STORIES[1]!.title });
+    expect(bakery!.text).not.toContain(SITES[1]!.cookie);
+  });
+
   it('reads a page whose story Readability cannot find as before (an index of links keeps its text)', () => {
     const index = '<html><head><title>Sections</title></head><body><ul><li><a href="/w">World news from every continent</a></li><li><a href="/s">Sport results and fixtures</a></li><li><a href="/c">Culture, books and the arts</a></li></ul></body></html>';
     expect(normaliseText(pageText(index).text)).toBe('* World news from every continent\n* Sport results and fixtures\n* Culture, books and the arts');

@@ -24,7 +24,8 @@ export type InputItem = { ok: true; article: RawArticle } | { ok: false; error: 
 const LINE_FORMATS = new Set(['.jsonl', '.ndjson']);
 const DOC_FORMATS = new Set(['.json']);
 const TEXT_FORMATS = new Set(['.txt', '.md']);
-const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS];
+const HTML_FORMATS = new Set(['.html', '.htm']);
+const SUPPORTED_EXTENSIONS = [...LINE_FORMATS, ...DOC_FORMATS, ...TEXT_FORMATS, ...HTML_FORMATS];
 /**
  * Longest article title accepted, after cleaning. A title is one line (a long headline is some 200
  * characters): a longer one is text in the wrong field, or a .txt file's first paragraph.
@@ -227,6 +228,25 @@ function* jsonDocument(file: string, gzip: boolean, defaultId?: string): Generat
  * without its extension (and `.gz`), so same-named files in different subfolders stay apart.
  */
 function textDocument(file: string, gzip: boolean, name: string, draft = false): InputItem {
+  const doc = wholeFile(file, gzip, name);
+  if (!doc.ok) return doc;
+  const { id, content } = doc;
+  const titled = draft ? plainTextDraft(content) : titledText(content);
+  if (!titled) return fail('file is empty', file, undefined, id);
+  if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
+  return { ok: true, article: { id, ...titled, origin: { file } } };
+}
+
+/** A saved .html/.htm page is one article, its id as a text file's; its story and headline are found when it is prepared. */
+function htmlDocument(file: string, gzip: boolean, name: string): InputItem {
+  const doc = wholeFile(file, gzip, name);
+  if (!doc.ok) return doc;
+  if (!doc.content.trim()) return fail('file is empty', file, undefined, doc.id);
+  return { ok: true, article: { id: doc.id, html: doc.content, origin: { file } } };
+}
+
+/** A one-article file's text, and the id its name gives. */
+function wholeFile(file: string, gzip: boolean, name: string): { ok: true; id: string; content: string } | { ok: false; error: InputError } {
   let content: string;
   try {
     content = decodeUtf8(readBytes(file, gzip), file);
@@ -236,11 +256,8 @@ function textDocument(file: string, gzip: boolean, name: string, draft = false):
   const unzipped = gzip ? name.slice(0, -3) : name;
   const id = unzipped.slice(0, unzipped.length - extname(unzipped).length);
   const control = controlCharacterIn(id);
-  if (control) return fail(`file name gives the id ${JSON.stringify(id)}, which ${control}`, file);
-  const titled = draft ? plainTextDraft(content) : titledText(content);
-  if (!titled) return fail('file is empty', file, undefined, id);
-  if (!titled.text.trim()) return fail('article has a title line but no text', file, undefined, id);
-  return { ok: true, article: { id, ...titled, origin: { file } } };
+  if (control) return { ok: false, error: new InputError(`file name gives the id ${JSON.stringify(id)}, which ${control}`, file) };
+  return { ok: true, id, content };
 }
 
 /** Plain text as an article: the first non-empty line is the title (a Markdown heading's #s dropped), the rest the text. */
@@ -302,6 +319,7 @@ async function* readFile({ file, name }: Listed, defaultId?: string): AsyncGener
   if (LINE_FORMATS.has(ext)) yield* jsonLines(lines(), file, defaultId);
   else if (DOC_FORMATS.has(ext)) yield* jsonDocument(file, gzip, defaultId);
   else if (TEXT_FORMATS.has(ext)) yield textDocument(file, gzip, name, defaultId !== undefined);
+  else if (HTML_FORMATS.has(ext)) yield htmlDocument(file, gzip, name);
   else yield fail(unsupportedFile(file), file);
 }
 
