@@ -8,9 +8,10 @@ import type { InputItem } from '../worker/input.ts';
 import { type ArticleOutcome, Pipeline } from '../worker/pipeline.ts';
 import type { Neighbour, VectorIndex } from '../worker/vector-index.ts';
 
-/** Exact search: every stored vector scored against the query. */
-export class BruteForceIndex {
+/** Exact search: every stored vector scored against the query. What the pipeline calls is typed against VectorIndex. */
+export class BruteForceIndex implements Pick<VectorIndex, 'size' | 'isDirty' | 'add' | 'search' | 'rebuild' | 'begin' | 'keep' | 'rollback'> {
   private readonly vectors = new Map<number, Float32Array>();
+  private journal: Map<number, Float32Array | undefined> | undefined;
   readonly isDirty = false;
 
   get size(): number {
@@ -18,7 +19,24 @@ export class BruteForceIndex {
   }
 
   add(label: number, vector: Float32Array): void {
+    if (this.journal && !this.journal.has(label)) this.journal.set(label, this.vectors.get(label));
     this.vectors.set(label, vector);
+  }
+
+  begin(): void {
+    this.journal = new Map();
+  }
+
+  keep(): void {
+    this.journal = undefined;
+  }
+
+  rollback(): void {
+    for (const [label, before] of this.journal ?? []) {
+      if (before) this.vectors.set(label, before);
+      else this.vectors.delete(label);
+    }
+    this.journal = undefined;
   }
 
   search(query: Float32Array, k: number, exclude?: number): Neighbour[] {
