@@ -165,7 +165,7 @@ export function databaseError(err: unknown, path: string, access: 'read' | 'writ
     // The lock file holds no data: it is named, so that no one restores the database over it.
     return new UsageError(
       access === 'lock'
-        ? `the writer's lock ${lockPath(path)} is not a lock file (${message}); it holds no data: delete it while no newsdedup process uses ${path}`
+        ? `${file} is not a lock file (${message}); it holds no data: delete it while no newsdedup process uses ${path}`
         : `${path} is not a newsdedup database (${message})`,
     );
   }

@@ -30,8 +30,8 @@ export class InputError extends NewsdedupError {
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 
-/** A path or id as it can stand in a one-line message: line breaks and other control characters escaped (\n, \u2028). */
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** A path or id as it can stand in a one-line message: line breaks and other control characters escaped (\n, \u2028). */
 const printable = (s: string) => s.replace(CONTROL_CHARACTERS, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export class ModelLoadError extends NewsdedupError {

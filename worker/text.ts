@@ -84,7 +84,6 @@ export function withoutMarkup(field: string): string {
   return HTML_MARKUP.test(field) ? htmlToText(field, true) : field;
 }
 
-
 /** NFC, no control characters, one paragraph per line, single spaces inside lines. */
 export function normaliseText(s: string): string {
   return s

@@ -54,10 +54,8 @@ export class JobRunner {
   private lastSave = performance.now();
   private saveTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Tries in a row stopped by a full disk (0 once a batch commits). */
-  private diskFullTries = 0;
-  /** When a commit first failed for a full disk, until a batch is committed again. */
-  private diskFullAt: Date | undefined;
+  /** Since when, and how many tries in a row, commits failed for a full disk; undefined once a batch commits. */
+  private diskFull: { since: Date; tries: number } | undefined;
   private waitingForRoom = false;
   /** Batches processed since start, for tests and logs. */
   batches = 0;
@@ -81,7 +79,7 @@ export class JobRunner {
 
   /** Since when batches wait for room on the disk; undefined while commits succeed. */
   get diskFullSince(): Date | undefined {
-    return this.diskFullAt;
+    return this.diskFull?.since;
   }
 
   get idle(): boolean {
@@ -168,8 +166,7 @@ export class JobRunner {
   private async runBatch(batch: PendingJob[]): Promise<boolean> {
     try {
       await this.process(batch);
-      this.diskFullTries = 0;
-      this.diskFullAt = undefined;
+      this.diskFull = undefined;
       return true;
     } catch (err) {
       this.metrics.batchFailures.inc();
@@ -177,8 +174,8 @@ export class JobRunner {
       if (sqliteCode(err) === 'SQLITE_FULL') {
         // Nothing wrong with these articles: counting attempts would fail them for good, and writing
         // the count fails too (it ended the worker). The batch waits, whole, until there is room.
-        const waitMs = Math.min(DISK_FULL_MAX_WAIT_MS, (this.opts.diskFullRetryMs ?? 1000) * 2 ** this.diskFullTries++);
-        this.diskFullAt ??= new Date();
+        this.diskFull ??= { since: new Date(), tries: 0 };
+        const waitMs = Math.min(DISK_FULL_MAX_WAIT_MS, (this.opts.diskFullRetryMs ?? 1000) * 2 ** this.diskFull.tries++);
         this.log.error({ err: message, jobs: batch.length, first: batch[0]!.id, retryInMs: waitMs }, 'disk full: batch rolled back, its jobs stay pending; free space, it is tried again');
         this.waitingForRoom = true;
         this.retryTimer = setTimeout(() => {
