@@ -145,14 +145,27 @@ export function articleFromJson(value: unknown, file: string, line?: number, def
   }
 }
 
-/** Strict UTF-8 decoding; binary content (NUL bytes) is refused. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Bytes as UTF-8 text, without the byte order mark that may open it (`opening`: the start of a
+ * text, not a line within one); undefined when they are not UTF-8.
+ */
+export function strictUtf8(bytes: Uint8Array, opening = true): string | undefined {
+  try {
+    const text = utf8.decode(bytes);
+    return opening ? text.replace(/^\ufeff/, '') : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Strict UTF-8 decoding of a file; binary content (NUL bytes) is refused. */
 function decodeUtf8(buf: Uint8Array, file: string): string {
   if (buf.includes(0)) throw new InputError('binary file (contains NUL bytes), not text', file);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\ufeff/, '');
-  } catch {
-    throw new InputError('not valid UTF-8 text', file);
-  }
+  const text = strictUtf8(buf);
+  if (text === undefined) throw new InputError('not valid UTF-8 text', file);
+  return text;
 }
 
 /** Whether a first line that is not JSON opens a JSON document (an array, or an object over several lines) rather than JSON lines. */
@@ -325,8 +338,7 @@ async function* readFile({ file, name }: Listed, defaultId?: string): AsyncGener
 
 /**
  * Articles from each path in turn: files, directories (recursively, supported extensions only: the
- * others are passed to `onSkipped`) or
- * "-" for JSON lines on stdin. `defaultId` is given for a draft to check: it stands in for a JSON
+ * others are passed to `onSkipped`) or "-" for JSON lines on stdin. `defaultId` is given for a draft to check: it stands in for a JSON
  * article's missing id, and a one-line text file is checked on its line, as on stdin (plainTextDraft).
  */
 export async function* readInputs(

@@ -13,7 +13,7 @@ import { checkArticle, DRAFT_ID } from '../check.ts';
 import { PACKAGE_ROOT } from '../config.ts';
 import { type Context, sqliteCode } from '../context.ts';
 import { InputError } from '../errors.ts';
-import { articleFromJson, opensJsonDocument, plainTextDraft, type RawArticle } from '../input.ts';
+import { articleFromJson, opensJsonDocument, plainTextDraft, type RawArticle, strictUtf8 } from '../input.ts';
 import { normaliseLanguageTag } from '../language.ts';
 import { relationsToOriginal } from '../original.ts';
 import type { Logger } from '../log.ts';
@@ -97,18 +97,6 @@ function fieldOf(message: string): string {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Bytes as UTF-8 text without the byte order mark that may open it; undefined when they are not UTF-8. */
-function decodeUtf8(bytes: Uint8Array, opening = true): string | undefined {
-  try {
-    const text = utf8.decode(bytes);
-    return opening ? text.replace(/^\ufeff/, '') : text;
-  } catch {
-    return undefined;
-  }
-}
-
 const notUtf8 = (line?: number) =>
   new HttpError(
     400,
@@ -134,7 +122,6 @@ export function isoTime(s: string): string | null {
   const ms = dayStart + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + Math.floor(Number(`0${frac || '.0'}`) * 1000);
   return new Date(ms).toISOString();
 }
-
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { ctx, jobs, runner, metrics, log } = deps;
@@ -181,12 +168,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // the body is dropped.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const text = decodeUtf8(body as Buffer);
+    const text = strictUtf8(body as Buffer);
     if (text === undefined) done(notUtf8(), undefined);
     else jsonParser(req, text, done);
   });
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
-    const text = decodeUtf8(body as Buffer);
+    const text = strictUtf8(body as Buffer);
     if (text === undefined) done(notUtf8(), undefined);
     else done(null, text);
   });
@@ -202,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const nl = bytes.indexOf(0x0a, start);
       const end = nl === -1 ? bytes.length : nl;
       lineNo++;
-      const line = decodeUtf8(bytes.subarray(start, end), lineNo === 1);
+      const line = strictUtf8(bytes.subarray(start, end), lineNo === 1);
       start = end + 1;
       if (line === undefined) {
         done(notUtf8(lineNo), undefined);
@@ -318,7 +305,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       throw new HttpError(401, given ? 'wrong bearer token' : 'this endpoint needs "Authorization: Bearer <token>" (http.token is set)');
     }
   };
-
 
   // --- the editors' page ---
   for (const [url, { file, type }] of Object.entries(WEB_FILES)) {
