@@ -62,6 +62,18 @@ describe('decideCluster', () => {
     expect(decideCluster({ lang: 'en' }, [{ ...c('b', 4, 1, 'en', 'exact'), original: viaMember(0.1).original }], guarded)).toMatchObject({ action: 'join' });
   });
 
+  it('joins through two members that clear their bars without evidence against the original', () => {
+    const guarded: Thresholds = { ...t, original: 0.3 };
+    const member = (id: string, score: number, lang: string): Candidate => ({ ...c(id, 4, score, lang), original: { articleId: 'ar', score: 0.1, lang: 'ar', method: 'embedding' } });
+    // A Hausa translation read well against the English and the German one, weakly against the Arabic original.
+    expect(decideCluster({ lang: 'ha' }, [member('en', 0.9, 'en'), member('de', 0.85, 'de')], guarded)).toMatchObject({ action: 'join', clusterId: 4 });
+    // One member alone does not vouch, nor does a second that misses its own bar.
+    expect(decideCluster({ lang: 'ha' }, [member('en', 0.9, 'en')], guarded)).toEqual({ action: 'new' });
+    expect(decideCluster({ lang: 'ha' }, [member('en', 0.9, 'en'), member('de', 0.7, 'de')], guarded)).toEqual({ action: 'new' });
+    // Members of different clusters do not vouch for each other.
+    expect(decideCluster({ lang: 'ha' }, [member('en', 0.9, 'en'), { ...member('de', 0.85, 'de'), clusterId: 5 }], guarded)).toEqual({ action: 'new' });
+  });
+
   it('merges a second cluster only with evidence against its original that clears the merge bar too', () => {
     const guarded: Thresholds = { ...t, original: 0.3 };
     const other = (originalScore: number): Candidate => ({ ...c('y', 2, 0.97), original: { articleId: 'x', score: originalScore, lang: 'en', method: 'embedding' } });

@@ -15,6 +15,8 @@ export const SEEDS = join(ROOT, 'seeds');
 export const SHIPPED_MODEL = join(ROOT, 'models', 'newsdedup-static-v1');
 /** Real labelled news (../shared/data/dev.jsonl), present on the project's machines; tests that need it skip without it. */
 export const DEV_FILE = join(ROOT, '..', 'shared', 'data', 'dev.jsonl');
+/** FLORES-200 devtest (multi-parallel sentences), as the model benchmark reads it. */
+export const FLORES_DIR = join(ROOT, '..', 'shared', 'data', 'benchmarks', 'flores');
 
 export type { DevArticle };
 

@@ -8,10 +8,9 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { Embedder } from '../models/embedder.ts';
 import { WordPieceEncoder } from '../scripts/model/tokenize.ts';
-import { NEAR_LANGUAGE, UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
+import { FLORES_DIR as FLORES, NEAR_LANGUAGE, UNKNOWN_LANGUAGES, UNREAD_SCRIPTS } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, '..', 'models', 'newsdedup-static-v1');
-const FLORES = join(import.meta.dirname, '..', '..', 'shared', 'data', 'benchmarks', 'flores');
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 function folderBytes(dir: string): number {

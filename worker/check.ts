@@ -1,7 +1,7 @@
 // The editor's check: what a draft would match, with passage evidence, without storing anything.
 import type { ClusterSummary } from '../db/store.ts';
 import { documentText, type Reading } from '../models/embedder.ts';
-import { type Decision, decideCluster, matchesOriginal, type ScoredCandidate, scoreCandidate, thresholdFor } from './cluster-decision.ts';
+import { type Decision, decideCluster, qualifyingCandidates, type ScoredCandidate, scoreCandidate } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import type { PairEvidence } from './evidence.ts';
 import type { RawArticle } from './input.ts';
@@ -83,9 +83,10 @@ export async function checkArticle(ctx: Context, raw: RawArticle, opts: { limit?
   // The verdict weighs every neighbour, as ingest would; `limit` only trims what is listed.
   const candidates = findCandidates(ctx, article, doc!);
   const decision = decideCluster(article, candidates, thresholds);
+  const qualifying = new Set(qualifyingCandidates(article.lang, candidates, thresholds).map((c) => c.articleId));
   const matches = candidates.slice(0, opts.limit ?? ctx.config.neighbours).map((candidate): CheckMatch => {
     const c = scoreCandidate(article.lang, candidate, thresholds);
-    const qualifies = c.verified >= thresholdFor(article.lang, c, thresholds) && matchesOriginal(c, thresholds);
+    const qualifies = qualifying.has(c.articleId);
     const stored = store.articleById(c.articleId)!;
     const crossLanguage = stored.lang !== article.lang;
     const windows = store.windowsOf(stored.rowid);
