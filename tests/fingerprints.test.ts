@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anchorOverlap, anchors, jaccard, minhash, windowHash, words } from '../worker/fingerprints.ts';
-import { FIXTURE_TEXTS } from './helpers.ts';
+import { anchorOverlap, anchors, contained, jaccard, minhash, windowHash, words } from '../worker/fingerprints.ts';
+import { FIXTURE_TEXTS, SEEDS } from './helpers.ts';
 
 describe('fingerprints', () => {
   it('hashes windows blind to case, punctuation and spacing', () => {
@@ -17,6 +19,19 @@ describe('fingerprints', () => {
     expect(jaccard(a, minhash(FIXTURE_TEXTS.quake))).toBe(1);
     expect(jaccard(a, minhash(FIXTURE_TEXTS.quake.replace('Monday', 'Tuesday')))).toBeGreaterThan(0.7);
     expect(jaccard(a, minhash(FIXTURE_TEXTS.budget))).toBeLessThan(0.1);
+  });
+
+  it('estimates containment: a lead-only cut is in its story, the story is not in the cut, nor is a rewrite', () => {
+    const story = readFileSync(join(SEEDS, '000_dfad1a769eb878c2.txt'), 'utf8');
+    const rewrite = minhash(readFileSync(join(SEEDS, '001_1731066e91127400.txt'), 'utf8'));
+    const full = minhash(story);
+    const cut = minhash(story.slice(0, Math.floor(story.length * 0.3)));
+    expect(jaccard(cut, full)).toBeLessThan(0.5);
+    expect(contained(cut, full)).toBeGreaterThan(0.9);
+    expect(contained(full, cut)).toBeLessThan(0.5);
+    expect(contained(full, full)).toBe(1);
+    expect(contained(cut, rewrite)).toBe(0);
+    expect(contained(rewrite, full)).toBe(0);
   });
 
   it('keeps the signature values of earlier versions: stored signatures are compared with new ones', () => {

@@ -81,6 +81,12 @@ describe('pairEvidence', () => {
     expect(pairEvidence(a, { ...a, windows: reworded, minhash: other }).kind).toBe('rewrite');
     // A cut of the article: few shingles in common with the whole, but all its passages word for word.
     expect(pairEvidence(a, { ...a, windows: [story[0]!], minhash: other }).kind).toBe('near-verbatim');
+    // A cut that ends inside a passage, none of its passages word for word in the whole: its shingles are.
+    const long = Array.from({ length: 12 }, (_, i) => `${text} in region ${i} said officials on day ${i + 1}`).join('. ');
+    const whole = { ...a, minhash: minhash(long) };
+    const lead = { ...a, windows: reworded, minhash: minhash(long.slice(0, Math.floor(long.length * 0.3))) };
+    expect(pairEvidence(lead, whole).kind).toBe('near-verbatim');
+    expect(pairEvidence(whole, lead).kind).toBe('near-verbatim');
   });
 });
 

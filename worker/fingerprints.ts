@@ -78,6 +78,29 @@ export function jaccard(a: Uint32Array, b: Uint32Array): number {
 }
 
 /**
+ * Fewest signature slots two texts must share before `contained` says anything: with 64 slots, a
+ * short text and a long one share few by chance, and one or two shared would read as all.
+ */
+const CONTAINED_MIN_SAME = 8;
+
+/**
+ * Estimated share of `a`'s shingles that `b` has too. In each slot the smaller value is the
+ * minimum over both texts' shingles: equal values when that shingle is in both, `a` below `b` when
+ * it is `a`'s alone; so among the slots where `a` is not above `b`, the equal ones estimate
+ * |a ∩ b| / |a|. A lead-only cut of a story is contained in the story (near 1) where its Jaccard
+ * is only its share of the story's length. 0 when fewer than CONTAINED_MIN_SAME slots agree.
+ */
+export function contained(a: Uint32Array, b: Uint32Array): number {
+  let same = 0;
+  let own = 0;
+  for (let k = 0; k < MINHASH_SIZE; k++) {
+    if (a[k] === b[k]) same++;
+    else if (a[k]! < b[k]!) own++;
+  }
+  return same < CONTAINED_MIN_SAME ? 0 : same / (same + own);
+}
+
+/**
  * Numbers written in the text, with thousands separators and decimal marks removed, so "1,000",
  * "1 000" and "1.000" agree across languages. Single digits are too common to be evidence.
  */
