@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, execSync, spawn, spawnSync } from 'nod
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_TEXTS, jsonl, ROOT, SEEDS, tempDir, tinyModel, writeTinyConfig } from './helpers.ts';
@@ -197,6 +198,34 @@ describe('ingest stopped by a signal', () => {
     writeFileSync(join(dir, 'all.jsonl'), articles(BATCH + 10));
     const again = JSON.parse(execFileSync(bin, ['ingest', 'all.jsonl', '--model-dir', tinyModel(), '--json', '--log-level', 'silent'], { cwd: dir, encoding: 'utf8' }));
     expect(again).toMatchObject({ ingested: 10, skipped: BATCH, rejected: 0 });
+  });
+
+  it('finishes in order, index saved, when the signal comes after the last commit', async () => {
+    const dir = tempDir();
+    writeTinyConfig(dir);
+    writeFileSync(join(dir, 'all.jsonl'), articles(10));
+    // The CLI with a stdout that sends the process SIGTERM as the summary is written, after every
+    // article is committed and before the index is saved.
+    const entry = join(dir, 'stop-at-summary.mts');
+    writeFileSync(
+      entry,
+      `import { runCli } from ${JSON.stringify(join(ROOT, 'worker', 'cli.ts'))};
+let sent = false;
+const stdout = { write(s: string) { if (!sent) { sent = true; process.kill(process.pid, 'SIGTERM'); } return process.stdout.write(s); } };
+const code = await runCli(process.argv.slice(2), { stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() });
+process.stdout.write('', () => process.exit(code));
+`,
+    );
+    const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const child = spawn(process.execPath, ['--import', tsx, entry, 'ingest', 'all.jsonl', '--model-dir', tinyModel(), '--log-level', 'silent'], { cwd: dir });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    // The signal's default action ended it inside the summary (143), and the index was never saved.
+    expect(await exited(child)).toBe(0);
+    expect(stdout).toMatch(/^ingested 10, unchanged 0, rejected 0/);
+    expect(readdirSync(dir)).toContain('newsdedup.db.hnsw');
+    const stats = JSON.parse(execFileSync(bin, ['stats', '--json', '--model-dir', tinyModel()], { cwd: dir, encoding: 'utf8' }));
+    expect(stats.index).toMatchObject({ vectors: 10 });
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
