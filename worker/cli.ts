@@ -522,8 +522,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       if (flags.json) io.stdout.write(`${JSON.stringify({ reembedded: n, model: ctx.embedder.id })}\n`);
       else io.stdout.write(`re-embedded ${n} articles with ${ctx.embedder.id}\n`);
     } finally {
-      release();
+      // After close, as in ingest: a signal caught while the index is saved must not end the save.
       ctx.close();
+      release();
     }
   });
 
