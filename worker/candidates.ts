@@ -1,6 +1,6 @@
 // Candidate neighbours of an article and the evidence gathered for each: what the cluster
 // decision (cluster-decision.ts) is a pure function of.
-import { asOriginal, type Candidate, type OriginalEvidence, scoreCandidate, thresholdFor } from './cluster-decision.ts';
+import { asOriginal, type Candidate, clearsJoinBar, type OriginalEvidence, scoreCandidate } from './cluster-decision.ts';
 import type { Context } from './context.ts';
 import { LRUCache } from 'lru-cache';
 import type { NeighbourArticle, Store } from '../db/store.ts';
@@ -56,7 +56,7 @@ export function findCandidates(ctx: Context, article: PreparedArticle, vectors: 
   }
   // The original check only applies to a neighbour that clears its join bar by its own score.
   const needsOriginal = opts.decisionOnly
-    ? (c: Candidate) => scoreCandidate(article.lang, c, thresholds).verified >= thresholdFor(article.lang, c, thresholds)
+    ? (c: Candidate) => clearsJoinBar(article.lang, scoreCandidate(article.lang, c, thresholds), thresholds)
     : () => true;
   attachOriginals(ctx, article, out, needsOriginal, (rowid) => evidenceAgainst(ctx, self, vectors.vector, rowid, isBoilerplate));
   return out;

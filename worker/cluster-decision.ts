@@ -126,10 +126,13 @@ export function scoreCandidate(articleLang: string, c: Candidate, t: Pick<Thresh
   return scored;
 }
 
-export function thresholdFor(articleLang: string, candidate: Candidate, t: Thresholds): number {
+function thresholdFor(articleLang: string, candidate: Candidate, t: Thresholds): number {
   if (candidate.method === 'exact') return 0;
   return candidate.lang === articleLang ? t.sameLanguage : t.crossLanguage;
 }
+
+/** Whether a scored candidate clears the join bar of its language relation to the article. */
+export const clearsJoinBar = (articleLang: string, c: ScoredCandidate, t: Thresholds): boolean => c.verified >= thresholdFor(articleLang, c, t);
 
 /** Whether the article also has enough evidence against the cluster's original (an exact copy of a member is a member). */
 function matchesOriginal(c: ScoredCandidate, t: Pick<Thresholds, 'original'>): boolean {
@@ -152,7 +155,7 @@ const VOUCHING_MEMBERS = 2;
  * against its cluster's original, or another member of its cluster clears its bar too.
  */
 export function qualifyingCandidates(articleLang: string, candidates: readonly Candidate[], t: Thresholds): ScoredCandidate[] {
-  const clearing = candidates.map((c) => scoreCandidate(articleLang, c, t)).filter((c) => c.verified >= thresholdFor(articleLang, c, t));
+  const clearing = candidates.map((c) => scoreCandidate(articleLang, c, t)).filter((c) => clearsJoinBar(articleLang, c, t));
   const members = new Map<number, number>();
   for (const c of clearing) members.set(c.clusterId, (members.get(c.clusterId) ?? 0) + 1);
   return clearing.filter((c) => matchesOriginal(c, t) || members.get(c.clusterId)! >= VOUCHING_MEMBERS);
